@@ -1,0 +1,306 @@
+//! Dependency expressions shared by RPM and Debian packages.
+//!
+//! One model covers both flavours: an [`Atom`] names a capability (package name, virtual
+//! provide, or file path) with an optional version [`Constraint`]; a [`Dep`] combines atoms
+//! with RPM's boolean operators. Debian alternatives (`a | b`) are `Dep::Or`.
+//!
+//! Pure: parsing, printing and matching only; no I/O, no knowledge of repositories.
+
+use cairn_version::{Evr, Version};
+use std::cmp::Ordering;
+use std::fmt;
+
+mod deb;
+mod rpm;
+
+pub use deb::parse_deb_relations;
+pub use rpm::parse_rpm_dep;
+
+/// A version comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Op {
+    Lt,
+    Le,
+    Eq,
+    Ge,
+    Gt,
+}
+
+impl Op {
+    /// The operator as RPM writes it (`<`, `<=`, `=`, `>=`, `>`).
+    pub fn rpm_str(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Eq => "=",
+            Op::Ge => ">=",
+            Op::Gt => ">",
+        }
+    }
+    /// The operator as Debian writes it (`<<`, `<=`, `=`, `>=`, `>>`).
+    pub fn deb_str(self) -> &'static str {
+        match self {
+            Op::Lt => "<<",
+            Op::Le => "<=",
+            Op::Eq => "=",
+            Op::Ge => ">=",
+            Op::Gt => ">>",
+        }
+    }
+    /// The rpm-md `flags` attribute value (`LT`, `LE`, `EQ`, `GE`, `GT`).
+    pub fn rpmmd_flag(self) -> &'static str {
+        match self {
+            Op::Lt => "LT",
+            Op::Le => "LE",
+            Op::Eq => "EQ",
+            Op::Ge => "GE",
+            Op::Gt => "GT",
+        }
+    }
+    pub fn from_rpmmd_flag(s: &str) -> Option<Op> {
+        Some(match s {
+            "LT" => Op::Lt,
+            "LE" => Op::Le,
+            "EQ" => Op::Eq,
+            "GE" => Op::Ge,
+            "GT" => Op::Gt,
+            _ => return None,
+        })
+    }
+    /// Does `ord` (candidate compared to the constraint's version) satisfy this operator?
+    pub fn accepts(self, ord: Ordering) -> bool {
+        match self {
+            Op::Lt => ord == Ordering::Less,
+            Op::Le => ord != Ordering::Greater,
+            Op::Eq => ord == Ordering::Equal,
+            Op::Ge => ord != Ordering::Less,
+            Op::Gt => ord == Ordering::Greater,
+        }
+    }
+}
+
+/// `op version`, e.g. `>= 1.2-3`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Constraint {
+    pub op: Op,
+    pub version: Version,
+}
+
+/// One capability: a name with an optional version constraint. For Debian, `arch` holds an
+/// architecture qualifier (`:any`, `:native`, `:amd64`) when one was written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Atom {
+    pub name: String,
+    pub constraint: Option<Constraint>,
+    pub arch: Option<String>,
+}
+
+impl Atom {
+    pub fn name(name: impl Into<String>) -> Self {
+        Atom { name: name.into(), constraint: None, arch: None }
+    }
+
+    /// Is this atom a file path (RPM file dependency)?
+    pub fn is_file(&self) -> bool {
+        self.name.starts_with('/')
+    }
+}
+
+/// A dependency expression. Simple dependencies are `Atom`; RPM rich dependencies use the
+/// other variants; Debian `a | b` alternatives are `Or`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Dep {
+    Atom(Atom),
+    /// `(A and B ...)`: all must hold.
+    And(Vec<Dep>),
+    /// `(A or B ...)`: at least one must hold.
+    Or(Vec<Dep>),
+    /// `(A if C)` / `(A if C else B)`: A is needed when C holds, else B (if given).
+    If { then: Box<Dep>, cond: Box<Dep>, otherwise: Option<Box<Dep>> },
+    /// `(A unless C)` / `(A unless C else B)`: A is needed when C does not hold, else B.
+    Unless { then: Box<Dep>, cond: Box<Dep>, otherwise: Option<Box<Dep>> },
+    /// `(A with B ...)`: one package must satisfy all of them.
+    With(Vec<Dep>),
+    /// `(A without B)`: one package satisfying A but not B.
+    Without(Box<Dep>, Box<Dep>),
+}
+
+impl Dep {
+    pub fn atom(name: impl Into<String>) -> Self {
+        Dep::Atom(Atom::name(name))
+    }
+
+    /// Every atom in the expression, in order of appearance.
+    pub fn atoms(&self) -> Vec<&Atom> {
+        let mut out = Vec::new();
+        self.walk_atoms(&mut |a| out.push(a));
+        out
+    }
+
+    fn walk_atoms<'a>(&'a self, f: &mut impl FnMut(&'a Atom)) {
+        match self {
+            Dep::Atom(a) => f(a),
+            Dep::And(v) | Dep::Or(v) | Dep::With(v) => v.iter().for_each(|d| d.walk_atoms(f)),
+            Dep::If { then, cond, otherwise } | Dep::Unless { then, cond, otherwise } => {
+                then.walk_atoms(f);
+                cond.walk_atoms(f);
+                if let Some(o) = otherwise {
+                    o.walk_atoms(f);
+                }
+            }
+            Dep::Without(a, b) => {
+                a.walk_atoms(f);
+                b.walk_atoms(f);
+            }
+        }
+    }
+
+    /// Evaluate against a predicate telling whether an atom is satisfied (used for weak
+    /// dependencies and conditions against an already chosen set). `With`/`Without` are
+    /// approximated by their atoms' truth (see [`Dep::eval_with`] for the exact form).
+    pub fn eval(&self, sat: &mut impl FnMut(&Atom) -> bool) -> bool {
+        match self {
+            Dep::Atom(a) => sat(a),
+            Dep::And(v) | Dep::With(v) => v.iter().all(|d| d.eval(sat)),
+            Dep::Or(v) => v.iter().any(|d| d.eval(sat)),
+            Dep::If { then, cond, otherwise } => {
+                if cond.eval(sat) {
+                    then.eval(sat)
+                } else {
+                    otherwise.as_ref().is_none_or(|o| o.eval(sat))
+                }
+            }
+            Dep::Unless { then, cond, otherwise } => {
+                if !cond.eval(sat) {
+                    then.eval(sat)
+                } else {
+                    otherwise.as_ref().is_none_or(|o| o.eval(sat))
+                }
+            }
+            Dep::Without(a, b) => a.eval(sat) && !b.eval(sat),
+        }
+    }
+}
+
+/// Which flavour's matching rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavor {
+    Rpm,
+    Deb,
+}
+
+/// Does a provided capability (`provide`, e.g. `foo = 1.0-1`) satisfy a required atom?
+///
+/// RPM: an unversioned provide satisfies any constraint on that name; ranges must overlap
+/// (release ignored when either side lacks one). Debian: an unversioned provide satisfies
+/// only unversioned requirements; a versioned provide is always `=`.
+pub fn provide_matches(flavor: Flavor, provide: &Atom, required: &Atom) -> bool {
+    if provide.name != required.name {
+        return false;
+    }
+    let Some(req) = &required.constraint else { return true };
+    let Some(prov) = &provide.constraint else {
+        return flavor == Flavor::Rpm;
+    };
+    ranges_overlap(prov, req)
+}
+
+/// Does a concrete package version satisfy `constraint`?
+pub fn version_satisfies(version: &Version, constraint: &Constraint) -> bool {
+    constraint.op.accepts(match_cmp(version, &constraint.version))
+}
+
+fn match_cmp(a: &Version, b: &Version) -> Ordering {
+    match (a, b) {
+        (Version::Rpm(a), Version::Rpm(b)) => Evr::cmp_for_match(a, b),
+        _ => a.cmp(b),
+    }
+}
+
+/// Do two version ranges intersect? Each range is `op version`.
+pub fn ranges_overlap(a: &Constraint, b: &Constraint) -> bool {
+    // (version, inclusive) bounds; None = unbounded
+    fn lower(c: &Constraint) -> Option<(&Version, bool)> {
+        match c.op {
+            Op::Eq | Op::Ge => Some((&c.version, true)),
+            Op::Gt => Some((&c.version, false)),
+            Op::Lt | Op::Le => None,
+        }
+    }
+    fn upper(c: &Constraint) -> Option<(&Version, bool)> {
+        match c.op {
+            Op::Eq | Op::Le => Some((&c.version, true)),
+            Op::Lt => Some((&c.version, false)),
+            Op::Gt | Op::Ge => None,
+        }
+    }
+    fn below(lo: Option<(&Version, bool)>, hi: Option<(&Version, bool)>) -> bool {
+        match (lo, hi) {
+            (Some((l, li)), Some((h, hi))) => match match_cmp(l, h) {
+                Ordering::Less => true,
+                Ordering::Equal => li && hi,
+                Ordering::Greater => false,
+            },
+            _ => true,
+        }
+    }
+    below(lower(a), upper(b)) && below(lower(b), upper(a))
+}
+
+impl fmt::Display for Atom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)?;
+        if let Some(a) = &self.arch {
+            write!(f, ":{a}")?;
+        }
+        if let Some(c) = &self.constraint {
+            let op = match c.version {
+                Version::Rpm(_) => c.op.rpm_str(),
+                Version::Deb(_) => c.op.deb_str(),
+            };
+            write!(f, " {op} {}", c.version)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Dep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn join(f: &mut fmt::Formatter<'_>, v: &[Dep], op: &str) -> fmt::Result {
+            f.write_str("(")?;
+            for (i, d) in v.iter().enumerate() {
+                if i > 0 {
+                    write!(f, " {op} ")?;
+                }
+                write!(f, "{d}")?;
+            }
+            f.write_str(")")
+        }
+        match self {
+            Dep::Atom(a) => a.fmt(f),
+            Dep::And(v) => join(f, v, "and"),
+            Dep::Or(v) => join(f, v, "or"),
+            Dep::With(v) => join(f, v, "with"),
+            Dep::Without(a, b) => write!(f, "({a} without {b})"),
+            Dep::If { then, cond, otherwise } => match otherwise {
+                Some(o) => write!(f, "({then} if {cond} else {o})"),
+                None => write!(f, "({then} if {cond})"),
+            },
+            Dep::Unless { then, cond, otherwise } => match otherwise {
+                Some(o) => write!(f, "({then} unless {cond} else {o})"),
+                None => write!(f, "({then} unless {cond})"),
+            },
+        }
+    }
+}
+
+/// Error parsing a dependency expression.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DepError {
+    #[error("dependency {input:?}: {reason} (at byte {pos})")]
+    Syntax { input: String, pos: usize, reason: String },
+    #[error("dependency {input:?}: {source}")]
+    Version { input: String, source: cairn_version::VersionError },
+}
