@@ -1,0 +1,142 @@
+use cairn_config::{Source, builtin_project, json_schema, parse_project};
+use std::path::PathBuf;
+
+fn parse(text: &str) -> Result<cairn_config::Project, cairn_config::ConfigError> {
+    parse_project(text, "cairn.toml", PathBuf::from("/proj"))
+}
+
+const GOOD: &str = r#"
+[project]
+name = "acme"
+arch = "x86_64"
+
+[sources.fedora]
+kind = "rpm-md"
+baseurl = "https://mirror.example/fedora/"
+gpgkey = "keys/RPM-GPG-KEY-fedora"
+priority = 10
+exclude = ["foo*"]
+
+[sources.extras]
+kind = "rpm-md"
+baseurl = ["file:///srv/extras", "http://mirror.example/extras/"]
+gpgcheck = false
+repo-gpgcheck = false
+
+[images.base]
+packages = ["bash", "systemd >= 254"]
+weak-deps = false
+"#;
+
+#[test]
+fn parses_a_good_project() {
+    let p = parse(GOOD).unwrap();
+    assert_eq!(p.name.as_deref(), Some("acme"));
+    let Source::RpmMd(f) = &p.sources["fedora"] else {
+        panic!("kind")
+    };
+    assert_eq!(f.baseurl, vec!["https://mirror.example/fedora/"]);
+    assert!(f.gpgcheck && f.repo_gpgcheck);
+    assert_eq!(f.priority, 10);
+    let Source::RpmMd(e) = &p.sources["extras"] else {
+        panic!("kind")
+    };
+    assert_eq!(e.baseurl.len(), 2);
+    assert_eq!(e.priority, 99);
+    let img = &p.images["base"];
+    assert_eq!(img.sources, vec!["extras", "fedora"]);
+    assert!(!img.weak_deps && !img.deb);
+    assert!(img.installonly.contains(&"kernel".to_owned()));
+}
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let text = GOOD.replace("priority = 10", "priority = 10\nbaseurls = \"x\"");
+    let e = parse(&text).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.starts_with("cairn.toml:11:"), "{msg}");
+    assert!(msg.contains("unknown field `baseurls`"), "{msg}");
+}
+
+#[test]
+fn wrong_type_is_located() {
+    let text = GOOD.replace("priority = 10", "priority = \"high\"");
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, 10, "{e}");
+    assert!(e.to_string().contains("integer"), "{e}");
+}
+
+#[test]
+fn semantic_errors_name_the_field() {
+    let text = GOOD.replace("gpgkey = \"keys/RPM-GPG-KEY-fedora\"\n", "");
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("sources.fedora.gpgkey"), "{e}");
+    assert_eq!(e.line, 7, "{e}");
+
+    let text = GOOD.replace("https://mirror.example/fedora/", "ftp://x");
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("sources.fedora.baseurl"), "{e}");
+    assert!(e.message.contains("ftp://x"));
+
+    let text = GOOD.replace("weak-deps = false", "sources = [\"nope\"]");
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("images.base.sources"), "{e}");
+    assert!(e.message.contains("unknown source `nope`"), "{e}");
+
+    let text = GOOD.replace("priority = 10", "priority = 10\nsuites = [\"bookworm\"]");
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("sources.fedora.suites"), "{e}");
+
+    let text = format!("{GOOD}\n[sources.deb]\nkind = \"host-apt\"\n");
+    let e =
+        parse(&text.replace("weak-deps = false", "sources = [\"deb\", \"fedora\"]")).unwrap_err();
+    assert!(e.message.contains("cannot mix"), "{e}");
+
+    let e = parse("[sources.x]\nkind = \"host-apt\"\n").unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("images"));
+
+    let e = parse("[sources.x]\nkind = \"yum\"\n").unwrap_err();
+    assert!(e.to_string().contains("unknown variant `yum`"), "{e}");
+}
+
+#[test]
+fn builtin_default_is_a_minimal_vm_from_host_apt() {
+    let p = builtin_project(PathBuf::from("."));
+    assert!(p.builtin);
+    assert_eq!(p.sources["host"].kind(), cairn_config::SourceKind::HostApt);
+    let img = &p.images["minimal-vm"];
+    assert!(img.deb && img.essential && img.priority_required && !img.weak_deps);
+    assert!(img.packages.contains(&"linux-image-amd64".to_owned()));
+}
+
+#[test]
+fn committed_schema_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/cairn.schema.json");
+    let committed = fs_err::read_to_string(path).unwrap_or_default();
+    let current = json_schema();
+    if std::env::var_os("CAIRN_UPDATE_SCHEMA").is_some() {
+        fs_err::write(path, &current).unwrap();
+        return;
+    }
+    assert!(
+        committed == current,
+        "docs/cairn.schema.json is stale; regenerate with CAIRN_UPDATE_SCHEMA=1 cargo test -p cairn-config"
+    );
+}
+
+#[test]
+fn schema_rejects_nothing_the_parser_accepts_and_names_fields() {
+    let v: serde_json::Value = serde_json::from_str(&json_schema()).unwrap();
+    let props = &v["properties"];
+    assert!(props.get("sources").is_some() && props.get("images").is_some());
+    let text = json_schema();
+    for key in [
+        "repo-gpgcheck",
+        "signed-by",
+        "weak-deps",
+        "priority-required",
+        "host-apt",
+    ] {
+        assert!(text.contains(key), "schema lacks {key}");
+    }
+}
