@@ -1,0 +1,56 @@
+//! Progress on stderr for a terminal: a spinner naming the current step and a bar per
+//! download. Hidden when stderr is not a terminal, with `-q`, or with `-O json`.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal as _;
+use std::time::Duration;
+
+pub struct CliProgress {
+    bar: ProgressBar,
+}
+
+impl CliProgress {
+    pub fn new(quiet: bool) -> Self {
+        let visible = !quiet && std::io::stderr().is_terminal() && std::env::var_os("NO_PROGRESS").is_none();
+        let bar = if visible {
+            let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            b.set_style(ProgressStyle::with_template("{spinner} {msg} {bytes}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            b.enable_steady_tick(Duration::from_millis(120));
+            b
+        } else {
+            ProgressBar::hidden()
+        };
+        CliProgress { bar }
+    }
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl cairn_fetch::Reporter for CliProgress {
+    fn on_start(&self, url: &url::Url, total: Option<u64>) {
+        self.bar.set_message(format!("downloading {url}"));
+        self.bar.set_position(0);
+        if let Some(t) = total {
+            self.bar.set_length(t);
+        }
+    }
+    fn on_progress(&self, _url: &url::Url, bytes: u64) {
+        self.bar.set_position(bytes);
+    }
+}
+
+impl cairn_apt::Reporter for CliProgress {
+    fn update_started(&self, source: &str) {
+        self.bar.set_message(format!("apt-get update ({source})"));
+    }
+    fn download_started(&self, source: &str, count: usize) {
+        self.bar.set_message(format!("downloading {count} packages from {source}"));
+    }
+}
+
+impl cairn_project::Progress for CliProgress {
+    fn phase(&self, what: &str) {
+        self.bar.set_message(what.to_owned());
+    }
+}

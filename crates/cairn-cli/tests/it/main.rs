@@ -1,0 +1,240 @@
+//! End-to-end tests of the `cairn` binary against fixture repositories built at test time
+//! with the real rpmbuild, createrepo_c and gpg (scripts/fixtures/).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn run_script(args: &[&str]) -> String {
+    let out = Command::new("bash").args(args).current_dir(root()).output().expect("bash");
+    assert!(
+        out.status.success(),
+        "{:?} failed (run scripts/setup-host.sh if a tool is missing):\n{}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A signed fixture repository (built once per test run) and its key.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    repo: PathBuf,
+    gnupg: PathBuf,
+    keyid: String,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let gnupg = dir.path().join("gnupg");
+        let keyid = run_script(&["scripts/fixtures/gen-key.sh", gnupg.to_str().unwrap()]).trim().to_owned();
+        let repo = dir.path().join("repo");
+        run_script(&[
+            "scripts/fixtures/rpm-repo.sh",
+            "fixtures/rpm/basic",
+            repo.to_str().unwrap(),
+            "--sign",
+            gnupg.to_str().unwrap(),
+            &keyid,
+        ]);
+        Fixture { _dir: dir, repo, gnupg, keyid }
+    })
+}
+
+struct Project {
+    dir: tempfile::TempDir,
+    cache: PathBuf,
+}
+
+impl Project {
+    fn new(toml: &str) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::write(dir.path().join("cairn.toml"), toml).unwrap();
+        let cache = dir.path().join("cache");
+        Project { dir, cache }
+    }
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+    fn cairn(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .arg("-C")
+            .arg(self.dir.path())
+            .arg("--cache-dir")
+            .arg(&self.cache)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn signed_project(extra_image: &str) -> Project {
+    let f = fixture();
+    Project::new(&format!(
+        r#"
+[project]
+arch = "x86_64"
+
+[sources.fx]
+kind = "rpm-md"
+baseurl = "file://{repo}"
+gpgkey = "{key}"
+
+[images.base]
+packages = ["hello"]
+{extra_image}
+"#,
+        repo = f.repo.display(),
+        key = f.repo.join("RPM-GPG-KEY-fixture").display(),
+    ))
+}
+
+#[test]
+fn lock_writes_a_sorted_lock_and_check_passes() {
+    let p = signed_project("");
+    let o = p.cairn(&["lock"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lock = fs_err::read_to_string(p.path("cairn.lock")).unwrap();
+    assert!(lock.starts_with("# cairn.lock"), "{lock}");
+    assert!(lock.contains("version = 1"));
+    // hello requires libhello = 1.0 (not the newer 1.1), /bin/sh and, since fixture-shell
+    // is in, hello-data
+    for want in ["name = \"hello\", evr = \"2.0-1\"", "name = \"libhello\", evr = \"1.0-1\"", "name = \"fixture-shell\"", "name = \"hello-data\""] {
+        assert!(lock.contains(want), "missing {want} in\n{lock}");
+    }
+    assert!(!lock.contains("evr = \"1.1-1\""), "{lock}");
+    let names: Vec<&str> = lock.lines().filter_map(|l| l.split('"').nth(1).filter(|_| l.starts_with("  {"))).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "packages are not sorted");
+    // stdout is the package set
+    assert!(stdout(&o).contains("# image base (x86_64): 4 packages"), "{}", stdout(&o));
+
+    let o = p.cairn(&["lock", "--check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // a second lock changes nothing
+    p.cairn(&["lock"]);
+    assert_eq!(fs_err::read_to_string(p.path("cairn.lock")).unwrap(), lock);
+}
+
+#[test]
+fn check_fails_when_the_project_changes() {
+    let p = signed_project("");
+    assert!(p.cairn(&["lock"]).status.success());
+    let toml = fs_err::read_to_string(p.path("cairn.toml")).unwrap();
+    fs_err::write(p.path("cairn.toml"), toml.replace("[\"hello\"]", "[\"hello\", \"epochal\"]")).unwrap();
+    let o = p.cairn(&["lock", "--check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("image `base`: its definition or its sources changed"), "{}", stderr(&o));
+}
+
+#[test]
+fn check_fails_when_the_lock_is_edited_and_json_reports_it() {
+    let p = signed_project("");
+    assert!(p.cairn(&["lock"]).status.success());
+    let lock = fs_err::read_to_string(p.path("cairn.lock")).unwrap();
+    fs_err::write(p.path("cairn.lock"), lock.replace("evr = \"1.0-1\"", "evr = \"0.9-1\"")).unwrap();
+    let o = p.cairn(&["-O", "json", "lock", "--check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["current"], false);
+    let problems = v["problems"].to_string();
+    assert!(problems.contains("libhello 0.9-1 -> 1.0-1"), "{problems}");
+}
+
+#[test]
+fn resolve_json_is_data_and_weak_deps_can_be_turned_off() {
+    let p = signed_project("");
+    let o = p.cairn(&["-O", "json", "resolve"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
+    let names: Vec<&str> = v[0]["packages"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fixture-shell", "hello", "hello-data", "libhello"]);
+    assert!(!p.path("cairn.lock").exists(), "resolve must not write the lock");
+}
+
+#[test]
+fn offline_works_from_the_cache_and_names_what_is_missing() {
+    let p = signed_project("");
+    let o = p.cairn(&["--offline", "resolve"]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("repomd.xml"), "offline error must name the missing metadata: {e}");
+    assert!(p.cairn(&["resolve"]).status.success());
+    let o = p.cairn(&["--offline", "resolve"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn unsigned_or_wrongly_signed_repositories_are_refused() {
+    let f = fixture();
+    // the right repository, but a key that did not sign it
+    let other = tempfile::tempdir().unwrap();
+    let gnupg = other.path().join("gnupg");
+    run_script(&["scripts/fixtures/gen-key.sh", gnupg.to_str().unwrap()]);
+    let key = other.path().join("other.asc");
+    let out = Command::new("gpg").args(["--homedir", gnupg.to_str().unwrap(), "--armor", "--export"]).output().unwrap();
+    fs_err::write(&key, out.stdout).unwrap();
+    let p = Project::new(&format!(
+        "[sources.fx]\nkind = \"rpm-md\"\nbaseurl = \"file://{}\"\ngpgkey = \"{}\"\n[images.base]\npackages = [\"hello\"]\n",
+        f.repo.display(),
+        key.display()
+    ));
+    let o = p.cairn(&["resolve"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("source `fx`"), "{}", stderr(&o));
+    let _ = (&f.gnupg, &f.keyid);
+}
+
+#[test]
+fn bad_project_files_are_located() {
+    let p = Project::new("[sources.fx]\nkind = \"rpm-md\"\nbaseurl = \"file:///x\"\ngpgcheck = false\nrepo-gpgcheck = false\nmirrorlist = \"x\"\n[images.a]\npackages = [\"a\"]\n");
+    let o = p.cairn(&["resolve"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("cairn.toml:6:1"), "{e}");
+    assert!(e.contains("unknown field `mirrorlist`"), "{e}");
+}
+
+#[test]
+fn unknown_package_is_named() {
+    let p = signed_project("");
+    let toml = fs_err::read_to_string(p.path("cairn.toml")).unwrap();
+    fs_err::write(p.path("cairn.toml"), toml.replace("[\"hello\"]", "[\"helo\"]")).unwrap();
+    let o = p.cairn(&["resolve"]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("image `base`") && e.contains("helo"), "{e}");
+}
+
+#[test]
+fn builtin_default_is_announced() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_cairn")).arg("-C").arg(dir.path()).arg("config").output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("using the built-in default project"), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["builtin"], true);
+    assert_eq!(v["sources"]["host"]["kind"], "host-apt");
+}
+
+#[test]
+fn schema_command_prints_the_committed_schema() {
+    let o = Command::new(env!("CARGO_BIN_EXE_cairn")).arg("schema").output().unwrap();
+    let committed = fs_err::read_to_string(root().join("docs/cairn.schema.json")).unwrap();
+    assert_eq!(stdout(&o), committed);
+}

@@ -1,0 +1,513 @@
+//! Project-level operations: find and read `cairn.toml` (or take the built-in default),
+//! load the sources it declares, resolve its images and write or check `cairn.lock`.
+//!
+//! This crate wires the format crates (config, lock, package) to the behaviour crates
+//! (fetch, repo, apt, solve). It must not print: progress goes through [`Progress`], and
+//! results come back as values for the binary to render.
+
+use cairn_config::{Image, Project, Source};
+use cairn_lock::{LockedImage, LockedPackage, LockedRepo, Lockfile, PackageDiff};
+use cairn_package::RepoPackages;
+use cairn_solve::{Request, Solution, SolveError};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Progress of project operations; every method has a no-op default.
+pub trait Progress: cairn_fetch::Reporter + cairn_apt::Reporter {
+    /// A named step starts (`loading source fedora`, `resolving image base`).
+    fn phase(&self, what: &str) {
+        let _ = what;
+    }
+}
+
+/// Reports nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Quiet;
+impl cairn_fetch::Reporter for Quiet {}
+impl cairn_apt::Reporter for Quiet {}
+impl Progress for Quiet {}
+
+/// Errors of project operations. Each names the file, source, image or package at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProjectError {
+    #[error("{0}")]
+    Config(#[from] cairn_config::ConfigError),
+    #[error("{0}")]
+    Lock(#[from] cairn_lock::LockError),
+    #[error("reading {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("writing {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("cache: {0}")]
+    Cache(#[from] cairn_cache::CacheError),
+    #[error("source `{source_name}`: {message}")]
+    Source { source_name: String, message: String },
+    #[error("image `{image}`: {source}")]
+    Solve { image: String, source: SolveError },
+    #[error("no image named `{name}`; the project defines: {known}")]
+    UnknownImage { name: String, known: String },
+}
+
+/// Find the project: `explicit` if given, else `dir/cairn.toml`, else the built-in default.
+pub fn find_project(dir: &Path, explicit: Option<&Path>) -> Result<Project, ProjectError> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = dir.join(cairn_config::PROJECT_FILE);
+            if !p.exists() {
+                return Ok(cairn_config::builtin_project(dir.to_path_buf()));
+            }
+            p
+        }
+    };
+    let text = fs_err::read_to_string(&path).map_err(|e| ProjectError::Read { path: path.clone(), source: e })?;
+    let base = path.parent().map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
+    let base = if base.as_os_str().is_empty() { dir.to_path_buf() } else { base };
+    Ok(cairn_config::parse_project(&text, &path.display().to_string(), base)?)
+}
+
+/// The host's architecture in the flavour's spelling.
+pub fn host_arch(deb: bool) -> String {
+    let a = std::env::consts::ARCH;
+    if !deb {
+        return a.to_owned();
+    }
+    match a {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "i386",
+        "powerpc64" => "ppc64el",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// Options for a [`Session`].
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub cache_dir: PathBuf,
+    pub offline: bool,
+}
+
+/// One repository as loaded for solving.
+#[derive(Debug)]
+struct LoadedSource {
+    kind: &'static str,
+    repos: Vec<Loaded>,
+}
+
+#[derive(Debug)]
+struct Loaded {
+    packages: RepoPackages,
+    /// Kept for lazy filelists.
+    rpm: Option<(cairn_repo::LoadedRepo, cairn_fetch::Fetcher)>,
+    filelists: bool,
+}
+
+/// Operations on one project with one cache. Sources are loaded once per session.
+#[derive(Debug)]
+pub struct Session {
+    pub project: Project,
+    opts: SessionOptions,
+    loaded: BTreeMap<String, LoadedSource>,
+}
+
+/// The result of resolving an image.
+#[derive(Debug)]
+pub struct Resolved {
+    pub image: String,
+    pub arch: String,
+    pub locked: LockedImage,
+    /// Repositories the packages came from, as the lock records them.
+    pub repos: BTreeMap<String, LockedRepo>,
+    /// Why each package is in, by NEVRA.
+    pub reasons: BTreeMap<String, String>,
+    /// Time spent loading metadata and solving, for `--timings` and benchmarks.
+    pub timings: Timings,
+}
+
+/// Wall-clock time per phase of a resolution.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Timings {
+    pub load_ms: u128,
+    pub solve_ms: u128,
+}
+
+impl Session {
+    pub fn new(project: Project, opts: SessionOptions) -> Self {
+        Session { project, opts, loaded: BTreeMap::new() }
+    }
+
+    fn cache(&self) -> Result<cairn_cache::Cache, ProjectError> {
+        Ok(cairn_cache::Cache::open(&self.opts.cache_dir)?)
+    }
+
+    fn resolve_path(&self, p: &str) -> PathBuf {
+        let p = p.strip_prefix("file://").unwrap_or(p);
+        let path = Path::new(p);
+        if path.is_absolute() { path.to_path_buf() } else { self.project.dir.join(path) }
+    }
+
+    /// The image's target architecture.
+    pub fn arch_for(&self, image: &Image) -> String {
+        self.project.arch.clone().unwrap_or_else(|| host_arch(image.deb))
+    }
+
+    fn image(&self, name: &str) -> Result<&Image, ProjectError> {
+        self.project.images.get(name).ok_or_else(|| ProjectError::UnknownImage {
+            name: name.to_owned(),
+            known: self.project.images.keys().cloned().collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    fn load_source(&mut self, name: &str, arch: &str, progress: &dyn Progress) -> Result<(), ProjectError> {
+        if self.loaded.contains_key(name) {
+            return Ok(());
+        }
+        let src = self.project.sources[name].clone();
+        progress.phase(&format!("loading source {name}"));
+        let err = |m: String| ProjectError::Source { source_name: name.to_owned(), message: m };
+        let excludes = globs(src.exclude()).map_err(|e| err(format!("exclude: {e}")))?;
+        let loaded = match &src {
+            Source::RpmMd(r) => {
+                let base_urls = r
+                    .baseurl
+                    .iter()
+                    .map(|u| url::Url::parse(u).map_err(|e| err(format!("baseurl `{u}`: {e}"))))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let cfg = cairn_repo::RpmMdRepoConfig {
+                    id: name.to_owned(),
+                    base_urls,
+                    gpgcheck: r.gpgcheck,
+                    repo_gpgcheck: r.repo_gpgcheck,
+                    gpgkeys: r.gpgkey.iter().map(|k| self.resolve_path(k)).collect(),
+                    priority: r.priority,
+                    excludes: r.exclude.clone(),
+                    arches: rpm_arches(arch),
+                };
+                let fetcher = cairn_fetch::Fetcher::new(
+                    self.cache()?,
+                    cairn_fetch::FetchOptions {
+                        offline: self.opts.offline,
+                        extra_ca_certs: r.sslcacert.iter().map(|c| self.resolve_path(c)).collect(),
+                        ..cairn_fetch::FetchOptions::default()
+                    },
+                )
+                .map_err(|e| err(e.to_string()))?;
+                let repo = cairn_repo::load_repo(&fetcher, &cfg, progress).map_err(|e| err(e.to_string()))?;
+                let packages = repo.packages.clone();
+                LoadedSource {
+                    kind: "rpm-md",
+                    repos: vec![Loaded { packages, rpm: Some((repo, fetcher)), filelists: false }],
+                }
+            }
+            Source::Apt(a) => {
+                let cfg = cairn_apt::AptSourceConfig {
+                    id: name.to_owned(),
+                    uris: a.uris.clone(),
+                    suites: a.suites.clone(),
+                    components: a.components.clone(),
+                    signed_by: a.signed_by.iter().map(|k| self.resolve_path(k)).collect(),
+                    arch: arch.to_owned(),
+                    priority: a.priority,
+                };
+                let client = cairn_apt::AptClient::new(self.cache()?, self.opts.offline);
+                let packages = client.update_and_load(&cfg, progress).map_err(|e| err(e.to_string()))?;
+                LoadedSource { kind: "apt", repos: vec![Loaded { packages, rpm: None, filelists: true }] }
+            }
+            Source::HostApt { priority, .. } => {
+                let configs = cairn_apt::host_sources(arch).map_err(|e| err(e.to_string()))?;
+                if configs.is_empty() {
+                    return Err(err("this machine has no enabled apt sources (/etc/apt/sources.list, /etc/apt/sources.list.d)".into()));
+                }
+                let client = cairn_apt::AptClient::new(self.cache()?, self.opts.offline);
+                let mut repos = Vec::new();
+                for mut cfg in configs {
+                    cfg.id = format!("{name}-{}", cfg.id);
+                    cfg.priority = *priority;
+                    let packages = client.update_and_load(&cfg, progress).map_err(|e| err(e.to_string()))?;
+                    repos.push(Loaded { packages, rpm: None, filelists: true });
+                }
+                LoadedSource { kind: "apt", repos }
+            }
+        };
+        let mut loaded = loaded;
+        for l in &mut loaded.repos {
+            if !excludes.is_empty() {
+                l.packages.packages.retain(|p| !excludes.is_match(&p.name));
+            }
+        }
+        self.loaded.insert(name.to_owned(), loaded);
+        Ok(())
+    }
+
+    /// Resolve one image against its sources.
+    pub fn resolve(&mut self, image_name: &str, progress: &dyn Progress) -> Result<Resolved, ProjectError> {
+        let image = self.image(image_name)?.clone();
+        let arch = self.arch_for(&image);
+        let mut timings = Timings::default();
+        let t0 = std::time::Instant::now();
+        for s in &image.sources {
+            self.load_source(s, &arch, progress)?;
+        }
+        timings.load_ms = t0.elapsed().as_millis();
+        let mut req = Request::new(arch.clone());
+        req.install = image.packages.clone();
+        req.weak_deps = image.weak_deps;
+        req.excludes = image.exclude.clone();
+        req.installonly = image.installonly.clone();
+        req.essential = image.essential;
+        req.priority_required = image.priority_required;
+        progress.phase(&format!("resolving image {image_name}"));
+        let solution = loop {
+            req.filelists_loaded = image.sources.iter().all(|s| self.loaded[s].repos.iter().all(|l| l.filelists));
+            // move the packages out for the solver (no copy of large universes), then back
+            let owned = self.take_packages(&image.sources);
+            let t1 = std::time::Instant::now();
+            let res = cairn_solve::solve(&owned, &req);
+            timings.solve_ms += t1.elapsed().as_millis();
+            match res {
+                Ok(sol) => break (sol, owned),
+                Err(SolveError::NeedFilelists { .. }) if !req.filelists_loaded => {
+                    self.put_packages(&image.sources, owned);
+                    progress.phase("loading filelists");
+                    let t2 = std::time::Instant::now();
+                    for s in &image.sources {
+                        let src = self.loaded.get_mut(s).expect("loaded above");
+                        for l in &mut src.repos {
+                            if let Some((repo, fetcher)) = &mut l.rpm {
+                                repo.load_filelists(fetcher, progress).map_err(|e| ProjectError::Source {
+                                    source_name: s.clone(),
+                                    message: e.to_string(),
+                                })?;
+                                l.packages = repo.packages.clone();
+                            }
+                            l.filelists = true;
+                        }
+                    }
+                    timings.load_ms += t2.elapsed().as_millis();
+                }
+                Err(e) => {
+                    self.put_packages(&image.sources, owned);
+                    return Err(ProjectError::Solve { image: image_name.to_owned(), source: e });
+                }
+            }
+        };
+        let (solution, repos) = solution;
+        let mut r = self.to_resolved(&image, arch, &solution, &repos);
+        self.put_packages(&image.sources, repos);
+        r.timings = timings;
+        Ok(r)
+    }
+
+    fn take_packages(&mut self, sources: &[String]) -> Vec<RepoPackages> {
+        let mut out = Vec::new();
+        for s in sources {
+            for l in &mut self.loaded.get_mut(s).expect("loaded").repos {
+                let empty = RepoPackages {
+                    repo: l.packages.repo.clone(),
+                    priority: l.packages.priority,
+                    revision: l.packages.revision.clone(),
+                    base_urls: Vec::new(),
+                    packages: Vec::new(),
+                };
+                out.push(std::mem::replace(&mut l.packages, empty));
+            }
+        }
+        out
+    }
+
+    fn put_packages(&mut self, sources: &[String], repos: Vec<RepoPackages>) {
+        let mut it = repos.into_iter();
+        for s in sources {
+            for l in &mut self.loaded.get_mut(s).expect("loaded").repos {
+                if let Some(p) = it.next() {
+                    l.packages = p;
+                }
+            }
+        }
+    }
+
+    fn to_resolved(&self, image: &Image, arch: String, solution: &Solution, repos: &[RepoPackages]) -> Resolved {
+        let mut locked_repos = BTreeMap::new();
+        let mut packages = Vec::new();
+        let mut reasons = BTreeMap::new();
+        // which source each repo belongs to
+        let mut owner: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+        for s in &image.sources {
+            let l = &self.loaded[s];
+            for r in &l.repos {
+                owner.insert(r.packages.repo.0.as_str(), (s.as_str(), l.kind));
+            }
+        }
+        for c in &solution.packages {
+            let r = &repos[c.repo];
+            let p = &r.packages[c.package];
+            let (source, kind) = owner.get(r.repo.0.as_str()).copied().unwrap_or(("?", "?"));
+            locked_repos.entry(r.repo.0.clone()).or_insert_with(|| LockedRepo {
+                source: source.to_owned(),
+                kind: kind.to_owned(),
+                urls: r.base_urls.clone(),
+                revision: r.revision.to_string(),
+            });
+            reasons.insert(p.nevra(), reason_text(&c.reason));
+            packages.push(LockedPackage {
+                name: p.name.clone(),
+                evr: p.version.to_string(),
+                arch: p.arch.clone(),
+                repo: r.repo.0.clone(),
+                location: p.location.clone(),
+                checksum: p.checksum.to_string(),
+                size: p.size,
+            });
+        }
+        packages.sort();
+        Resolved {
+            image: image.name.clone(),
+            locked: LockedImage { inputs: self.fingerprint(image, &arch), arch: arch.clone(), packages },
+            arch,
+            repos: locked_repos,
+            reasons,
+            timings: Timings::default(),
+        }
+    }
+
+    /// Fingerprint of everything the resolution of `image` depends on in the project file.
+    pub fn fingerprint(&self, image: &Image, arch: &str) -> String {
+        let sources: BTreeMap<&String, &Source> =
+            image.sources.iter().filter_map(|s| self.project.sources.get_key_value(s)).collect();
+        let doc = serde_json::json!({
+            "lock-version": cairn_lock::LOCK_VERSION,
+            "arch": arch,
+            "image": image,
+            "sources": sources,
+        });
+        let mut h = Sha256::new();
+        h.update(serde_json::to_vec(&doc).unwrap_or_default());
+        format!("sha256:{}", hex::encode(h.finalize()))
+    }
+
+    /// Resolve `images` (all when empty) and merge them into `previous` (other images kept).
+    pub fn lock(
+        &mut self,
+        images: &[String],
+        previous: Option<Lockfile>,
+        progress: &dyn Progress,
+    ) -> Result<(Lockfile, Vec<Resolved>), ProjectError> {
+        let names = self.image_names(images)?;
+        let mut lock = previous.unwrap_or_else(Lockfile::new);
+        lock.images.retain(|k, _| self.project.images.contains_key(k));
+        let mut out = Vec::new();
+        for n in &names {
+            let r = self.resolve(n, progress)?;
+            lock.images.insert(n.clone(), r.locked.clone());
+            for (k, v) in &r.repos {
+                lock.repos.insert(k.clone(), v.clone());
+            }
+            out.push(r);
+        }
+        lock.prune_repos();
+        lock.normalize();
+        Ok((lock, out))
+    }
+
+    fn image_names(&self, images: &[String]) -> Result<Vec<String>, ProjectError> {
+        if images.is_empty() {
+            return Ok(self.project.images.keys().cloned().collect());
+        }
+        for i in images {
+            self.image(i)?;
+        }
+        Ok(images.to_vec())
+    }
+
+    /// Check that `lock` matches the project file and the repositories as they are now.
+    /// Returns the problems found (empty: the lock is current).
+    pub fn check(&mut self, lock: &Lockfile, images: &[String], progress: &dyn Progress) -> Result<Vec<String>, ProjectError> {
+        let names = self.image_names(images)?;
+        let mut problems = Vec::new();
+        if images.is_empty() {
+            for k in lock.images.keys() {
+                if !self.project.images.contains_key(k) {
+                    problems.push(format!("image `{k}` is in the lock but no longer in the project file"));
+                }
+            }
+        }
+        for n in &names {
+            let Some(locked) = lock.images.get(n) else {
+                problems.push(format!("image `{n}` is not locked; run `cairn lock`"));
+                continue;
+            };
+            let image = self.image(n)?.clone();
+            let arch = self.arch_for(&image);
+            if locked.inputs != self.fingerprint(&image, &arch) {
+                problems.push(format!(
+                    "image `{n}`: its definition or its sources changed in {} since the lock was written; run `cairn lock`",
+                    self.project.file
+                ));
+                continue;
+            }
+            let r = self.resolve(n, progress)?;
+            let diff = PackageDiff::between(&locked.packages, &r.locked.packages);
+            if !diff.is_empty() {
+                let mut msg = format!("image `{n}`: the repositories now resolve to a different set; run `cairn lock`:");
+                for l in diff.lines() {
+                    msg.push_str("\n    ");
+                    msg.push_str(&l);
+                }
+                problems.push(msg);
+            }
+        }
+        Ok(problems)
+    }
+}
+
+fn reason_text(r: &cairn_solve::Reason) -> String {
+    match r {
+        cairn_solve::Reason::Requested => "requested".into(),
+        cairn_solve::Reason::Dependency { of } => format!("required by {of}"),
+        cairn_solve::Reason::Weak { of } => format!("recommended by {of}"),
+        cairn_solve::Reason::Essential => "essential".into(),
+        #[allow(unreachable_patterns)]
+        _ => "dependency".into(),
+    }
+}
+
+fn rpm_arches(arch: &str) -> Vec<String> {
+    vec![arch.to_owned(), "noarch".to_owned()]
+}
+
+fn globs(pats: &[String]) -> Result<globset::GlobSet, globset::Error> {
+    let mut b = globset::GlobSetBuilder::new();
+    for p in pats {
+        b.add(globset::Glob::new(p)?);
+    }
+    b.build()
+}
+
+/// Read a lock file if it exists.
+pub fn read_lock(path: &Path) -> Result<Option<Lockfile>, ProjectError> {
+    match fs_err::read_to_string(path) {
+        Ok(t) => Ok(Some(Lockfile::parse(&t, &path.display().to_string())?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ProjectError::Read { path: path.to_path_buf(), source: e }),
+    }
+}
+
+/// Write `bytes` to `path` atomically: temp file beside it, fsync, rename, fsync the dir.
+/// A failure leaves the previous file untouched.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProjectError> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let werr = |e: std::io::Error| ProjectError::Write { path: path.to_path_buf(), source: e };
+    let mut tmp = tempfile::Builder::new().prefix(".cairn-tmp-").tempfile_in(dir).map_err(werr)?;
+    tmp.write_all(bytes).map_err(werr)?;
+    tmp.as_file().sync_all().map_err(werr)?;
+    tmp.persist(path).map_err(|e| werr(e.error))?;
+    if let Ok(d) = fs_err::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
