@@ -6,14 +6,14 @@
 //!
 //! Pure: parsing, printing and matching only; no I/O, no knowledge of repositories.
 
-use cairn_version::{Evr, Version};
+use cairn_version::{Version, rpmvercmp};
 use std::cmp::Ordering;
 use std::fmt;
 
 mod deb;
 mod rpm;
 
-pub use deb::parse_deb_relations;
+pub use deb::{format_deb_relations, parse_deb_relations};
 pub use rpm::parse_rpm_dep;
 
 /// A version comparison operator.
@@ -97,7 +97,11 @@ pub struct Atom {
 
 impl Atom {
     pub fn name(name: impl Into<String>) -> Self {
-        Atom { name: name.into(), constraint: None, arch: None }
+        Atom {
+            name: name.into(),
+            constraint: None,
+            arch: None,
+        }
     }
 
     /// Is this atom a file path (RPM file dependency)?
@@ -116,9 +120,17 @@ pub enum Dep {
     /// `(A or B ...)`: at least one must hold.
     Or(Vec<Dep>),
     /// `(A if C)` / `(A if C else B)`: A is needed when C holds, else B (if given).
-    If { then: Box<Dep>, cond: Box<Dep>, otherwise: Option<Box<Dep>> },
+    If {
+        then: Box<Dep>,
+        cond: Box<Dep>,
+        otherwise: Option<Box<Dep>>,
+    },
     /// `(A unless C)` / `(A unless C else B)`: A is needed when C does not hold, else B.
-    Unless { then: Box<Dep>, cond: Box<Dep>, otherwise: Option<Box<Dep>> },
+    Unless {
+        then: Box<Dep>,
+        cond: Box<Dep>,
+        otherwise: Option<Box<Dep>>,
+    },
     /// `(A with B ...)`: one package must satisfy all of them.
     With(Vec<Dep>),
     /// `(A without B)`: one package satisfying A but not B.
@@ -141,7 +153,16 @@ impl Dep {
         match self {
             Dep::Atom(a) => f(a),
             Dep::And(v) | Dep::Or(v) | Dep::With(v) => v.iter().for_each(|d| d.walk_atoms(f)),
-            Dep::If { then, cond, otherwise } | Dep::Unless { then, cond, otherwise } => {
+            Dep::If {
+                then,
+                cond,
+                otherwise,
+            }
+            | Dep::Unless {
+                then,
+                cond,
+                otherwise,
+            } => {
                 then.walk_atoms(f);
                 cond.walk_atoms(f);
                 if let Some(o) = otherwise {
@@ -163,14 +184,22 @@ impl Dep {
             Dep::Atom(a) => sat(a),
             Dep::And(v) | Dep::With(v) => v.iter().all(|d| d.eval(sat)),
             Dep::Or(v) => v.iter().any(|d| d.eval(sat)),
-            Dep::If { then, cond, otherwise } => {
+            Dep::If {
+                then,
+                cond,
+                otherwise,
+            } => {
                 if cond.eval(sat) {
                     then.eval(sat)
                 } else {
                     otherwise.as_ref().is_none_or(|o| o.eval(sat))
                 }
             }
-            Dep::Unless { then, cond, otherwise } => {
+            Dep::Unless {
+                then,
+                cond,
+                otherwise,
+            } => {
                 if !cond.eval(sat) {
                     then.eval(sat)
                 } else {
@@ -199,72 +228,108 @@ pub fn provide_matches(flavor: Flavor, provide: &Atom, required: &Atom) -> bool 
     if provide.name != required.name {
         return false;
     }
-    let Some(req) = &required.constraint else { return true };
+    let Some(req) = &required.constraint else {
+        return true;
+    };
     let Some(prov) = &provide.constraint else {
         return flavor == Flavor::Rpm;
     };
     ranges_overlap(prov, req)
 }
 
-/// Does a concrete package version satisfy `constraint`?
+/// Does a concrete package version satisfy `constraint`? This is rpm's and dpkg's
+/// "does `= version` overlap the constraint", so for RPM a constraint without a release
+/// accepts every release of its version.
 pub fn version_satisfies(version: &Version, constraint: &Constraint) -> bool {
-    constraint.op.accepts(match_cmp(version, &constraint.version))
+    ranges_overlap(
+        &Constraint {
+            op: Op::Eq,
+            version: version.clone(),
+        },
+        constraint,
+    )
 }
 
-fn match_cmp(a: &Version, b: &Version) -> Ordering {
-    match (a, b) {
-        (Version::Rpm(a), Version::Rpm(b)) => Evr::cmp_for_match(a, b),
-        _ => a.cmp(b),
+impl Op {
+    fn has_less(self) -> bool {
+        matches!(self, Op::Lt | Op::Le)
+    }
+    fn has_equal(self) -> bool {
+        matches!(self, Op::Le | Op::Eq | Op::Ge)
+    }
+    fn has_greater(self) -> bool {
+        matches!(self, Op::Gt | Op::Ge)
     }
 }
 
 /// Do two version ranges intersect? Each range is `op version`.
+///
+/// This is rpm 4.18's `rpmverOverlap`: compare the two versions, then decide from the
+/// operators' directions. For RPM, when the epochs and versions are equal and only one
+/// side has a (non-empty) release, the releases are not compared, and the ranges overlap
+/// outright if the side without a release includes equality (`foo <= 1.0` overlaps
+/// `foo > 1.0-1`). Debian versions (and mixed flavours) compare in full.
 pub fn ranges_overlap(a: &Constraint, b: &Constraint) -> bool {
-    // (version, inclusive) bounds; None = unbounded
-    fn lower(c: &Constraint) -> Option<(&Version, bool)> {
-        match c.op {
-            Op::Eq | Op::Ge => Some((&c.version, true)),
-            Op::Gt => Some((&c.version, false)),
-            Op::Lt | Op::Le => None,
+    let (f1, f2) = (a.op, b.op);
+    let sense = match (&a.version, &b.version) {
+        (Version::Rpm(x), Version::Rpm(y)) => {
+            let ev = x
+                .epoch
+                .cmp(&y.epoch)
+                .then_with(|| rpmvercmp(&x.version, &y.version));
+            if ev != Ordering::Equal {
+                ev
+            } else {
+                match (x.match_release(), y.match_release()) {
+                    (Some(r1), Some(r2)) => rpmvercmp(r1, r2),
+                    (Some(_), None) if f2.has_equal() => return true,
+                    (None, Some(_)) if f1.has_equal() => return true,
+                    _ => Ordering::Equal,
+                }
+            }
+        }
+        (x, y) => x.cmp(y),
+    };
+    match sense {
+        Ordering::Less => f1.has_greater() || f2.has_less(),
+        Ordering::Greater => f1.has_less() || f2.has_greater(),
+        Ordering::Equal => {
+            (f1.has_equal() && f2.has_equal())
+                || (f1.has_less() && f2.has_less())
+                || (f1.has_greater() && f2.has_greater())
         }
     }
-    fn upper(c: &Constraint) -> Option<(&Version, bool)> {
-        match c.op {
-            Op::Eq | Op::Le => Some((&c.version, true)),
-            Op::Lt => Some((&c.version, false)),
-            Op::Gt | Op::Ge => None,
-        }
-    }
-    fn below(lo: Option<(&Version, bool)>, hi: Option<(&Version, bool)>) -> bool {
-        match (lo, hi) {
-            (Some((l, li)), Some((h, hi))) => match match_cmp(l, h) {
-                Ordering::Less => true,
-                Ordering::Equal => li && hi,
-                Ordering::Greater => false,
-            },
-            _ => true,
-        }
-    }
-    below(lower(a), upper(b)) && below(lower(b), upper(a))
 }
 
+/// RPM atoms print as rpm writes them (`name >= 1.0-1`), Debian atoms as Debian does
+/// (`name:arch (>= 1.0-1)`), so each parses back with its flavour's parser.
 impl fmt::Display for Atom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name)?;
         if let Some(a) = &self.arch {
             write!(f, ":{a}")?;
         }
-        if let Some(c) = &self.constraint {
-            let op = match c.version {
-                Version::Rpm(_) => c.op.rpm_str(),
-                Version::Deb(_) => c.op.deb_str(),
-            };
-            write!(f, " {op} {}", c.version)?;
+        match &self.constraint {
+            Some(Constraint {
+                op,
+                version: v @ Version::Rpm(_),
+            }) => {
+                write!(f, " {} {v}", op.rpm_str())
+            }
+            Some(Constraint {
+                op,
+                version: v @ Version::Deb(_),
+            }) => {
+                write!(f, " ({} {v})", op.deb_str())
+            }
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
+/// Prints RPM rich-dependency syntax, which [`parse_rpm_dep`] reads back to an equal `Dep`
+/// provided every `And`/`Or`/`With` has at least two operands (`(a)` reads back as the atom
+/// `a`). For a Debian field use [`format_deb_relations`].
 impl fmt::Display for Dep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn join(f: &mut fmt::Formatter<'_>, v: &[Dep], op: &str) -> fmt::Result {
@@ -283,11 +348,19 @@ impl fmt::Display for Dep {
             Dep::Or(v) => join(f, v, "or"),
             Dep::With(v) => join(f, v, "with"),
             Dep::Without(a, b) => write!(f, "({a} without {b})"),
-            Dep::If { then, cond, otherwise } => match otherwise {
+            Dep::If {
+                then,
+                cond,
+                otherwise,
+            } => match otherwise {
                 Some(o) => write!(f, "({then} if {cond} else {o})"),
                 None => write!(f, "({then} if {cond})"),
             },
-            Dep::Unless { then, cond, otherwise } => match otherwise {
+            Dep::Unless {
+                then,
+                cond,
+                otherwise,
+            } => match otherwise {
                 Some(o) => write!(f, "({then} unless {cond} else {o})"),
                 None => write!(f, "({then} unless {cond})"),
             },
@@ -300,7 +373,14 @@ impl fmt::Display for Dep {
 #[non_exhaustive]
 pub enum DepError {
     #[error("dependency {input:?}: {reason} (at byte {pos})")]
-    Syntax { input: String, pos: usize, reason: String },
+    Syntax {
+        input: String,
+        pos: usize,
+        reason: String,
+    },
     #[error("dependency {input:?}: {source}")]
-    Version { input: String, source: cairn_version::VersionError },
+    Version {
+        input: String,
+        source: cairn_version::VersionError,
+    },
 }

@@ -63,5 +63,9 @@ pub enum VersionError {
     #[error("version {input:?}: {what} is empty")]
     Empty { input: String, what: &'static str },
     #[error("version {input:?}: character {ch:?} is not allowed in {what}")]
-    BadChar { input: String, ch: char, what: &'static str },
+    BadChar {
+        input: String,
+        ch: char,
+        what: &'static str,
+    },
 }
