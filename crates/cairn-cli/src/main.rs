@@ -13,7 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "cairn", version, about = "Build, ship and keep current a curated cloud Linux distribution")]
+#[command(
+    name = "cairn",
+    version,
+    about = "Build, ship and keep current a curated cloud Linux distribution"
+)]
 struct Cli {
     /// Run as if started in DIR.
     #[arg(short = 'C', long, global = true, value_name = "DIR")]
@@ -112,12 +116,25 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let lock_path = project.dir.join("cairn.lock");
-    let cache_dir = cli.cache_dir.clone().unwrap_or_else(cairn_cache::Cache::default_root);
-    let mut session = Session::new(project, SessionOptions { cache_dir, offline: cli.offline });
+    let cache_dir = cli
+        .cache_dir
+        .clone()
+        .unwrap_or_else(cairn_cache::Cache::default_root);
+    let mut session = Session::new(
+        project,
+        SessionOptions {
+            cache_dir,
+            offline: cli.offline,
+        },
+    );
     let progress = progress::CliProgress::new(cli.quiet || cli.output == Output::Json);
 
     match &cli.command {
-        Command::Resolve { images, no_weak_deps, timings } => {
+        Command::Resolve {
+            images,
+            no_weak_deps,
+            timings,
+        } => {
             if *no_weak_deps {
                 for img in session.project.images.values_mut() {
                     img.weak_deps = false;
@@ -128,7 +145,10 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             for n in &names {
                 let r = session.resolve(n, &progress)?;
                 if *timings {
-                    eprintln!("{}", serde_json::json!({ "image": n, "timings": r.timings }));
+                    eprintln!(
+                        "{}",
+                        serde_json::json!({ "image": n, "timings": r.timings })
+                    );
                 }
                 out.push(r);
             }
@@ -161,12 +181,18 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             if *check {
                 let Some(lock) = previous else {
                     progress.finish();
-                    bail!("{} does not exist; run `cairn lock` first", lock_path.display());
+                    bail!(
+                        "{} does not exist; run `cairn lock` first",
+                        lock_path.display()
+                    );
                 };
                 let problems = session.check(&lock, images, &progress)?;
                 progress.finish();
                 if cli.output == Output::Json {
-                    println!("{}", serde_json::json!({ "lock": lock_path, "current": problems.is_empty(), "problems": problems }));
+                    println!(
+                        "{}",
+                        serde_json::json!({ "lock": lock_path, "current": problems.is_empty(), "problems": problems })
+                    );
                 }
                 if problems.is_empty() {
                     note(&format!("{} is current", lock_path.display()));
@@ -189,7 +215,11 @@ fn run(cli: &Cli) -> Result<ExitCode> {
 }
 
 fn image_names(s: &Session, images: &[String]) -> Vec<String> {
-    if images.is_empty() { s.project.images.keys().cloned().collect() } else { images.to_vec() }
+    if images.is_empty() {
+        s.project.images.keys().cloned().collect()
+    } else {
+        images.to_vec()
+    }
 }
 
 fn report_lock(
@@ -203,7 +233,10 @@ fn report_lock(
         let v: Vec<_> = resolved
             .iter()
             .map(|r| {
-                let old = previous.and_then(|p| p.images.get(&r.image)).map(|i| i.packages.as_slice()).unwrap_or(&[]);
+                let old = previous
+                    .and_then(|p| p.images.get(&r.image))
+                    .map(|i| i.packages.as_slice())
+                    .unwrap_or(&[]);
                 let d = cairn_lock::PackageDiff::between(old, &r.locked.packages);
                 serde_json::json!({
                     "image": r.image,
@@ -219,9 +252,15 @@ fn report_lock(
     for r in resolved {
         print_set(&r.image, &lock.images[&r.image]);
         if !cli.quiet {
-            let old = previous.and_then(|p| p.images.get(&r.image)).map(|i| i.packages.as_slice());
+            let old = previous
+                .and_then(|p| p.images.get(&r.image))
+                .map(|i| i.packages.as_slice());
             match old {
-                None => eprintln!("locked image `{}`: {} packages (new)", r.image, r.locked.packages.len()),
+                None => eprintln!(
+                    "locked image `{}`: {} packages (new)",
+                    r.image,
+                    r.locked.packages.len()
+                ),
                 Some(old) => {
                     let d = cairn_lock::PackageDiff::between(old, &r.locked.packages);
                     if d.is_empty() {
@@ -244,7 +283,12 @@ fn report_lock(
 
 fn print_set(image: &str, img: &LockedImage) {
     let total: u64 = img.packages.iter().map(|p| p.size).sum();
-    println!("# image {image} ({}): {} packages, {} to download", img.arch, img.packages.len(), human_size(total));
+    println!(
+        "# image {image} ({}): {} packages, {} to download",
+        img.arch,
+        img.packages.len(),
+        human_size(total)
+    );
     let w = img.packages.iter().map(|p| p.name.len()).max().unwrap_or(0);
     let we = img.packages.iter().map(|p| p.evr.len()).max().unwrap_or(0);
     for p in &img.packages {
@@ -260,5 +304,9 @@ fn human_size(b: u64) -> String {
         v /= 1024.0;
         i += 1;
     }
-    if i == 0 { format!("{b} B") } else { format!("{v:.1} {}", U[i]) }
+    if i == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", U[i])
+    }
 }

@@ -11,10 +11,14 @@ pub struct CliProgress {
 
 impl CliProgress {
     pub fn new(quiet: bool) -> Self {
-        let visible = !quiet && std::io::stderr().is_terminal() && std::env::var_os("NO_PROGRESS").is_none();
+        let visible =
+            !quiet && std::io::stderr().is_terminal() && std::env::var_os("NO_PROGRESS").is_none();
         let bar = if visible {
             let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            b.set_style(ProgressStyle::with_template("{spinner} {msg} {bytes}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+            b.set_style(
+                ProgressStyle::with_template("{spinner} {msg} {bytes}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
             b.enable_steady_tick(Duration::from_millis(120));
             b
         } else {
@@ -45,7 +49,8 @@ impl cairn_apt::Reporter for CliProgress {
         self.bar.set_message(format!("apt-get update ({source})"));
     }
     fn download_started(&self, source: &str, count: usize) {
-        self.bar.set_message(format!("downloading {count} packages from {source}"));
+        self.bar
+            .set_message(format!("downloading {count} packages from {source}"));
     }
 }
 

@@ -38,13 +38,22 @@ pub enum ProjectError {
     #[error("{0}")]
     Lock(#[from] cairn_lock::LockError),
     #[error("reading {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("writing {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cache: {0}")]
     Cache(#[from] cairn_cache::CacheError),
     #[error("source `{source_name}`: {message}")]
-    Source { source_name: String, message: String },
+    Source {
+        source_name: String,
+        message: String,
+    },
     #[error("image `{image}`: {source}")]
     Solve { image: String, source: SolveError },
     #[error("no image named `{name}`; the project defines: {known}")]
@@ -63,10 +72,23 @@ pub fn find_project(dir: &Path, explicit: Option<&Path>) -> Result<Project, Proj
             p
         }
     };
-    let text = fs_err::read_to_string(&path).map_err(|e| ProjectError::Read { path: path.clone(), source: e })?;
-    let base = path.parent().map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
-    let base = if base.as_os_str().is_empty() { dir.to_path_buf() } else { base };
-    Ok(cairn_config::parse_project(&text, &path.display().to_string(), base)?)
+    let text = fs_err::read_to_string(&path).map_err(|e| ProjectError::Read {
+        path: path.clone(),
+        source: e,
+    })?;
+    let base = path
+        .parent()
+        .map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
+    let base = if base.as_os_str().is_empty() {
+        dir.to_path_buf()
+    } else {
+        base
+    };
+    Ok(cairn_config::parse_project(
+        &text,
+        &path.display().to_string(),
+        base,
+    )?)
 }
 
 /// The host's architecture in the flavour's spelling.
@@ -138,7 +160,11 @@ pub struct Timings {
 
 impl Session {
     pub fn new(project: Project, opts: SessionOptions) -> Self {
-        Session { project, opts, loaded: BTreeMap::new() }
+        Session {
+            project,
+            opts,
+            loaded: BTreeMap::new(),
+        }
     }
 
     fn cache(&self) -> Result<cairn_cache::Cache, ProjectError> {
@@ -148,28 +174,52 @@ impl Session {
     fn resolve_path(&self, p: &str) -> PathBuf {
         let p = p.strip_prefix("file://").unwrap_or(p);
         let path = Path::new(p);
-        if path.is_absolute() { path.to_path_buf() } else { self.project.dir.join(path) }
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.project.dir.join(path)
+        }
     }
 
     /// The image's target architecture.
     pub fn arch_for(&self, image: &Image) -> String {
-        self.project.arch.clone().unwrap_or_else(|| host_arch(image.deb))
+        self.project
+            .arch
+            .clone()
+            .unwrap_or_else(|| host_arch(image.deb))
     }
 
     fn image(&self, name: &str) -> Result<&Image, ProjectError> {
-        self.project.images.get(name).ok_or_else(|| ProjectError::UnknownImage {
-            name: name.to_owned(),
-            known: self.project.images.keys().cloned().collect::<Vec<_>>().join(", "),
-        })
+        self.project
+            .images
+            .get(name)
+            .ok_or_else(|| ProjectError::UnknownImage {
+                name: name.to_owned(),
+                known: self
+                    .project
+                    .images
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 
-    fn load_source(&mut self, name: &str, arch: &str, progress: &dyn Progress) -> Result<(), ProjectError> {
+    fn load_source(
+        &mut self,
+        name: &str,
+        arch: &str,
+        progress: &dyn Progress,
+    ) -> Result<(), ProjectError> {
         if self.loaded.contains_key(name) {
             return Ok(());
         }
         let src = self.project.sources[name].clone();
         progress.phase(&format!("loading source {name}"));
-        let err = |m: String| ProjectError::Source { source_name: name.to_owned(), message: m };
+        let err = |m: String| ProjectError::Source {
+            source_name: name.to_owned(),
+            message: m,
+        };
         let excludes = globs(src.exclude()).map_err(|e| err(format!("exclude: {e}")))?;
         let loaded = match &src {
             Source::RpmMd(r) => {
@@ -197,11 +247,16 @@ impl Session {
                     },
                 )
                 .map_err(|e| err(e.to_string()))?;
-                let repo = cairn_repo::load_repo(&fetcher, &cfg, progress).map_err(|e| err(e.to_string()))?;
+                let repo = cairn_repo::load_repo(&fetcher, &cfg, progress)
+                    .map_err(|e| err(e.to_string()))?;
                 let packages = repo.packages.clone();
                 LoadedSource {
                     kind: "rpm-md",
-                    repos: vec![Loaded { packages, rpm: Some((repo, fetcher)), filelists: false }],
+                    repos: vec![Loaded {
+                        packages,
+                        rpm: Some((repo, fetcher)),
+                        filelists: false,
+                    }],
                 }
             }
             Source::Apt(a) => {
@@ -215,8 +270,17 @@ impl Session {
                     priority: a.priority,
                 };
                 let client = cairn_apt::AptClient::new(self.cache()?, self.opts.offline);
-                let packages = client.update_and_load(&cfg, progress).map_err(|e| err(e.to_string()))?;
-                LoadedSource { kind: "apt", repos: vec![Loaded { packages, rpm: None, filelists: true }] }
+                let packages = client
+                    .update_and_load(&cfg, progress)
+                    .map_err(|e| err(e.to_string()))?;
+                LoadedSource {
+                    kind: "apt",
+                    repos: vec![Loaded {
+                        packages,
+                        rpm: None,
+                        filelists: true,
+                    }],
+                }
             }
             Source::HostApt { priority, .. } => {
                 let configs = cairn_apt::host_sources(arch).map_err(|e| err(e.to_string()))?;
@@ -228,8 +292,14 @@ impl Session {
                 for mut cfg in configs {
                     cfg.id = format!("{name}-{}", cfg.id);
                     cfg.priority = *priority;
-                    let packages = client.update_and_load(&cfg, progress).map_err(|e| err(e.to_string()))?;
-                    repos.push(Loaded { packages, rpm: None, filelists: true });
+                    let packages = client
+                        .update_and_load(&cfg, progress)
+                        .map_err(|e| err(e.to_string()))?;
+                    repos.push(Loaded {
+                        packages,
+                        rpm: None,
+                        filelists: true,
+                    });
                 }
                 LoadedSource { kind: "apt", repos }
             }
@@ -245,7 +315,11 @@ impl Session {
     }
 
     /// Resolve one image against its sources.
-    pub fn resolve(&mut self, image_name: &str, progress: &dyn Progress) -> Result<Resolved, ProjectError> {
+    pub fn resolve(
+        &mut self,
+        image_name: &str,
+        progress: &dyn Progress,
+    ) -> Result<Resolved, ProjectError> {
         let image = self.image(image_name)?.clone();
         let arch = self.arch_for(&image);
         let mut timings = Timings::default();
@@ -263,7 +337,10 @@ impl Session {
         req.priority_required = image.priority_required;
         progress.phase(&format!("resolving image {image_name}"));
         let solution = loop {
-            req.filelists_loaded = image.sources.iter().all(|s| self.loaded[s].repos.iter().all(|l| l.filelists));
+            req.filelists_loaded = image
+                .sources
+                .iter()
+                .all(|s| self.loaded[s].repos.iter().all(|l| l.filelists));
             // move the packages out for the solver (no copy of large universes), then back
             let owned = self.take_packages(&image.sources);
             let t1 = std::time::Instant::now();
@@ -279,9 +356,11 @@ impl Session {
                         let src = self.loaded.get_mut(s).expect("loaded above");
                         for l in &mut src.repos {
                             if let Some((repo, fetcher)) = &mut l.rpm {
-                                repo.load_filelists(fetcher, progress).map_err(|e| ProjectError::Source {
-                                    source_name: s.clone(),
-                                    message: e.to_string(),
+                                repo.load_filelists(fetcher, progress).map_err(|e| {
+                                    ProjectError::Source {
+                                        source_name: s.clone(),
+                                        message: e.to_string(),
+                                    }
                                 })?;
                                 l.packages = repo.packages.clone();
                             }
@@ -292,7 +371,10 @@ impl Session {
                 }
                 Err(e) => {
                     self.put_packages(&image.sources, owned);
-                    return Err(ProjectError::Solve { image: image_name.to_owned(), source: e });
+                    return Err(ProjectError::Solve {
+                        image: image_name.to_owned(),
+                        source: e,
+                    });
                 }
             }
         };
@@ -331,7 +413,13 @@ impl Session {
         }
     }
 
-    fn to_resolved(&self, image: &Image, arch: String, solution: &Solution, repos: &[RepoPackages]) -> Resolved {
+    fn to_resolved(
+        &self,
+        image: &Image,
+        arch: String,
+        solution: &Solution,
+        repos: &[RepoPackages],
+    ) -> Resolved {
         let mut locked_repos = BTreeMap::new();
         let mut packages = Vec::new();
         let mut reasons = BTreeMap::new();
@@ -347,12 +435,14 @@ impl Session {
             let r = &repos[c.repo];
             let p = &r.packages[c.package];
             let (source, kind) = owner.get(r.repo.0.as_str()).copied().unwrap_or(("?", "?"));
-            locked_repos.entry(r.repo.0.clone()).or_insert_with(|| LockedRepo {
-                source: source.to_owned(),
-                kind: kind.to_owned(),
-                urls: r.base_urls.clone(),
-                revision: r.revision.to_string(),
-            });
+            locked_repos
+                .entry(r.repo.0.clone())
+                .or_insert_with(|| LockedRepo {
+                    source: source.to_owned(),
+                    kind: kind.to_owned(),
+                    urls: r.base_urls.clone(),
+                    revision: r.revision.to_string(),
+                });
             reasons.insert(p.nevra(), reason_text(&c.reason));
             packages.push(LockedPackage {
                 name: p.name.clone(),
@@ -367,7 +457,11 @@ impl Session {
         packages.sort();
         Resolved {
             image: image.name.clone(),
-            locked: LockedImage { inputs: self.fingerprint(image, &arch), arch: arch.clone(), packages },
+            locked: LockedImage {
+                inputs: self.fingerprint(image, &arch),
+                arch: arch.clone(),
+                packages,
+            },
             arch,
             repos: locked_repos,
             reasons,
@@ -377,8 +471,11 @@ impl Session {
 
     /// Fingerprint of everything the resolution of `image` depends on in the project file.
     pub fn fingerprint(&self, image: &Image, arch: &str) -> String {
-        let sources: BTreeMap<&String, &Source> =
-            image.sources.iter().filter_map(|s| self.project.sources.get_key_value(s)).collect();
+        let sources: BTreeMap<&String, &Source> = image
+            .sources
+            .iter()
+            .filter_map(|s| self.project.sources.get_key_value(s))
+            .collect();
         let doc = serde_json::json!({
             "lock-version": cairn_lock::LOCK_VERSION,
             "arch": arch,
@@ -399,7 +496,8 @@ impl Session {
     ) -> Result<(Lockfile, Vec<Resolved>), ProjectError> {
         let names = self.image_names(images)?;
         let mut lock = previous.unwrap_or_else(Lockfile::new);
-        lock.images.retain(|k, _| self.project.images.contains_key(k));
+        lock.images
+            .retain(|k, _| self.project.images.contains_key(k));
         let mut out = Vec::new();
         for n in &names {
             let r = self.resolve(n, progress)?;
@@ -426,13 +524,20 @@ impl Session {
 
     /// Check that `lock` matches the project file and the repositories as they are now.
     /// Returns the problems found (empty: the lock is current).
-    pub fn check(&mut self, lock: &Lockfile, images: &[String], progress: &dyn Progress) -> Result<Vec<String>, ProjectError> {
+    pub fn check(
+        &mut self,
+        lock: &Lockfile,
+        images: &[String],
+        progress: &dyn Progress,
+    ) -> Result<Vec<String>, ProjectError> {
         let names = self.image_names(images)?;
         let mut problems = Vec::new();
         if images.is_empty() {
             for k in lock.images.keys() {
                 if !self.project.images.contains_key(k) {
-                    problems.push(format!("image `{k}` is in the lock but no longer in the project file"));
+                    problems.push(format!(
+                        "image `{k}` is in the lock but no longer in the project file"
+                    ));
                 }
             }
         }
@@ -453,7 +558,9 @@ impl Session {
             let r = self.resolve(n, progress)?;
             let diff = PackageDiff::between(&locked.packages, &r.locked.packages);
             if !diff.is_empty() {
-                let mut msg = format!("image `{n}`: the repositories now resolve to a different set; run `cairn lock`:");
+                let mut msg = format!(
+                    "image `{n}`: the repositories now resolve to a different set; run `cairn lock`:"
+                );
                 for l in diff.lines() {
                     msg.push_str("\n    ");
                     msg.push_str(&l);
@@ -493,16 +600,28 @@ pub fn read_lock(path: &Path) -> Result<Option<Lockfile>, ProjectError> {
     match fs_err::read_to_string(path) {
         Ok(t) => Ok(Some(Lockfile::parse(&t, &path.display().to_string())?)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ProjectError::Read { path: path.to_path_buf(), source: e }),
+        Err(e) => Err(ProjectError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        }),
     }
 }
 
 /// Write `bytes` to `path` atomically: temp file beside it, fsync, rename, fsync the dir.
 /// A failure leaves the previous file untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProjectError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let werr = |e: std::io::Error| ProjectError::Write { path: path.to_path_buf(), source: e };
-    let mut tmp = tempfile::Builder::new().prefix(".cairn-tmp-").tempfile_in(dir).map_err(werr)?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let werr = |e: std::io::Error| ProjectError::Write {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".cairn-tmp-")
+        .tempfile_in(dir)
+        .map_err(werr)?;
     tmp.write_all(bytes).map_err(werr)?;
     tmp.as_file().sync_all().map_err(werr)?;
     tmp.persist(path).map_err(|e| werr(e.error))?;

@@ -6,11 +6,18 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn run_script(args: &[&str]) -> String {
-    let out = Command::new("bash").args(args).current_dir(root()).output().expect("bash");
+    let out = Command::new("bash")
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("bash");
     assert!(
         out.status.success(),
         "{:?} failed (run scripts/setup-host.sh if a tool is missing):\n{}",
@@ -33,7 +40,9 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let gnupg = dir.path().join("gnupg");
-        let keyid = run_script(&["scripts/fixtures/gen-key.sh", gnupg.to_str().unwrap()]).trim().to_owned();
+        let keyid = run_script(&["scripts/fixtures/gen-key.sh", gnupg.to_str().unwrap()])
+            .trim()
+            .to_owned();
         let repo = dir.path().join("repo");
         run_script(&[
             "scripts/fixtures/rpm-repo.sh",
@@ -43,7 +52,12 @@ fn fixture() -> &'static Fixture {
             gnupg.to_str().unwrap(),
             &keyid,
         ]);
-        Fixture { _dir: dir, repo, gnupg, keyid }
+        Fixture {
+            _dir: dir,
+            repo,
+            gnupg,
+            keyid,
+        }
     })
 }
 
@@ -112,16 +126,28 @@ fn lock_writes_a_sorted_lock_and_check_passes() {
     assert!(lock.contains("version = 1"));
     // hello requires libhello = 1.0 (not the newer 1.1), /bin/sh and, since fixture-shell
     // is in, hello-data
-    for want in ["name = \"hello\", evr = \"2.0-1\"", "name = \"libhello\", evr = \"1.0-1\"", "name = \"fixture-shell\"", "name = \"hello-data\""] {
+    for want in [
+        "name = \"hello\", evr = \"2.0-1\"",
+        "name = \"libhello\", evr = \"1.0-1\"",
+        "name = \"fixture-shell\"",
+        "name = \"hello-data\"",
+    ] {
         assert!(lock.contains(want), "missing {want} in\n{lock}");
     }
     assert!(!lock.contains("evr = \"1.1-1\""), "{lock}");
-    let names: Vec<&str> = lock.lines().filter_map(|l| l.split('"').nth(1).filter(|_| l.starts_with("  {"))).collect();
+    let names: Vec<&str> = lock
+        .lines()
+        .filter_map(|l| l.split('"').nth(1).filter(|_| l.starts_with("  {")))
+        .collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted, "packages are not sorted");
     // stdout is the package set
-    assert!(stdout(&o).contains("# image base (x86_64): 4 packages"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("# image base (x86_64): 4 packages"),
+        "{}",
+        stdout(&o)
+    );
 
     let o = p.cairn(&["lock", "--check"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -136,10 +162,18 @@ fn check_fails_when_the_project_changes() {
     let p = signed_project("");
     assert!(p.cairn(&["lock"]).status.success());
     let toml = fs_err::read_to_string(p.path("cairn.toml")).unwrap();
-    fs_err::write(p.path("cairn.toml"), toml.replace("[\"hello\"]", "[\"hello\", \"epochal\"]")).unwrap();
+    fs_err::write(
+        p.path("cairn.toml"),
+        toml.replace("[\"hello\"]", "[\"hello\", \"epochal\"]"),
+    )
+    .unwrap();
     let o = p.cairn(&["lock", "--check"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("image `base`: its definition or its sources changed"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("image `base`: its definition or its sources changed"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -147,7 +181,11 @@ fn check_fails_when_the_lock_is_edited_and_json_reports_it() {
     let p = signed_project("");
     assert!(p.cairn(&["lock"]).status.success());
     let lock = fs_err::read_to_string(p.path("cairn.lock")).unwrap();
-    fs_err::write(p.path("cairn.lock"), lock.replace("evr = \"1.0-1\"", "evr = \"0.9-1\"")).unwrap();
+    fs_err::write(
+        p.path("cairn.lock"),
+        lock.replace("evr = \"1.0-1\"", "evr = \"0.9-1\""),
+    )
+    .unwrap();
     let o = p.cairn(&["-O", "json", "lock", "--check"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -162,9 +200,17 @@ fn resolve_json_is_data_and_weak_deps_can_be_turned_off() {
     let o = p.cairn(&["-O", "json", "resolve"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON");
-    let names: Vec<&str> = v[0]["packages"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = v[0]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["fixture-shell", "hello", "hello-data", "libhello"]);
-    assert!(!p.path("cairn.lock").exists(), "resolve must not write the lock");
+    assert!(
+        !p.path("cairn.lock").exists(),
+        "resolve must not write the lock"
+    );
 }
 
 #[test]
@@ -173,7 +219,10 @@ fn offline_works_from_the_cache_and_names_what_is_missing() {
     let o = p.cairn(&["--offline", "resolve"]);
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(e.contains("repomd.xml"), "offline error must name the missing metadata: {e}");
+    assert!(
+        e.contains("repomd.xml"),
+        "offline error must name the missing metadata: {e}"
+    );
     assert!(p.cairn(&["resolve"]).status.success());
     let o = p.cairn(&["--offline", "resolve"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -187,7 +236,10 @@ fn unsigned_or_wrongly_signed_repositories_are_refused() {
     let gnupg = other.path().join("gnupg");
     run_script(&["scripts/fixtures/gen-key.sh", gnupg.to_str().unwrap()]);
     let key = other.path().join("other.asc");
-    let out = Command::new("gpg").args(["--homedir", gnupg.to_str().unwrap(), "--armor", "--export"]).output().unwrap();
+    let out = Command::new("gpg")
+        .args(["--homedir", gnupg.to_str().unwrap(), "--armor", "--export"])
+        .output()
+        .unwrap();
     fs_err::write(&key, out.stdout).unwrap();
     let p = Project::new(&format!(
         "[sources.fx]\nkind = \"rpm-md\"\nbaseurl = \"file://{}\"\ngpgkey = \"{}\"\n[images.base]\npackages = [\"hello\"]\n",
@@ -202,7 +254,9 @@ fn unsigned_or_wrongly_signed_repositories_are_refused() {
 
 #[test]
 fn bad_project_files_are_located() {
-    let p = Project::new("[sources.fx]\nkind = \"rpm-md\"\nbaseurl = \"file:///x\"\ngpgcheck = false\nrepo-gpgcheck = false\nmirrorlist = \"x\"\n[images.a]\npackages = [\"a\"]\n");
+    let p = Project::new(
+        "[sources.fx]\nkind = \"rpm-md\"\nbaseurl = \"file:///x\"\ngpgcheck = false\nrepo-gpgcheck = false\nmirrorlist = \"x\"\n[images.a]\npackages = [\"a\"]\n",
+    );
     let o = p.cairn(&["resolve"]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
@@ -214,7 +268,11 @@ fn bad_project_files_are_located() {
 fn unknown_package_is_named() {
     let p = signed_project("");
     let toml = fs_err::read_to_string(p.path("cairn.toml")).unwrap();
-    fs_err::write(p.path("cairn.toml"), toml.replace("[\"hello\"]", "[\"helo\"]")).unwrap();
+    fs_err::write(
+        p.path("cairn.toml"),
+        toml.replace("[\"hello\"]", "[\"helo\"]"),
+    )
+    .unwrap();
     let o = p.cairn(&["resolve"]);
     assert!(!o.status.success());
     let e = stderr(&o);
@@ -224,9 +282,18 @@ fn unknown_package_is_named() {
 #[test]
 fn builtin_default_is_announced() {
     let dir = tempfile::tempdir().unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_cairn")).arg("-C").arg(dir.path()).arg("config").output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("-C")
+        .arg(dir.path())
+        .arg("config")
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("using the built-in default project"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("using the built-in default project"),
+        "{}",
+        stderr(&o)
+    );
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["builtin"], true);
     assert_eq!(v["sources"]["host"]["kind"], "host-apt");
@@ -234,7 +301,10 @@ fn builtin_default_is_announced() {
 
 #[test]
 fn schema_command_prints_the_committed_schema() {
-    let o = Command::new(env!("CARGO_BIN_EXE_cairn")).arg("schema").output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("schema")
+        .output()
+        .unwrap();
     let committed = fs_err::read_to_string(root().join("docs/cairn.schema.json")).unwrap();
     assert_eq!(stdout(&o), committed);
 }

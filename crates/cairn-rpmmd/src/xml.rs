@@ -1,0 +1,180 @@
+//! Small helpers over quick-xml shared by the parsers: error mapping, attribute lookup by
+//! local name (rpm-md mixes the default and `rpm:` namespaces), text capture.
+
+use crate::RpmMdError;
+use cairn_package::{Checksum, ChecksumAlgo};
+use quick_xml::errors::SyntaxError;
+use quick_xml::events::{BytesCData, BytesStart, BytesText};
+use std::io::BufRead;
+
+/// A streaming reader that remembers where its input came from.
+pub(crate) struct Xml<R> {
+    pub reader: quick_xml::Reader<R>,
+    pub origin: String,
+}
+
+impl<R: BufRead> Xml<R> {
+    pub fn new(input: R, origin: &str) -> Self {
+        let mut reader = quick_xml::Reader::from_reader(input);
+        let cfg = reader.config_mut();
+        cfg.check_end_names = true;
+        cfg.expand_empty_elements = false;
+        Xml {
+            reader,
+            origin: origin.to_owned(),
+        }
+    }
+
+    pub fn pos(&self) -> u64 {
+        self.reader.buffer_position()
+    }
+
+    /// Map a quick-xml error to ours, keeping I/O errors (decompression) apart.
+    pub fn error(&self, e: quick_xml::Error) -> RpmMdError {
+        match e {
+            quick_xml::Error::Io(source) => RpmMdError::Io {
+                origin: self.origin.clone(),
+                pos: self.pos(),
+                source,
+            },
+            // quick-xml's "unclosed" syntax errors only happen at end of input.
+            quick_xml::Error::Syntax(
+                se @ (SyntaxError::UnclosedTag
+                | SyntaxError::UnclosedCData
+                | SyntaxError::UnclosedComment
+                | SyntaxError::UnclosedDoctype
+                | SyntaxError::UnclosedPIOrXmlDecl),
+            ) => RpmMdError::Truncated {
+                origin: self.origin.clone(),
+                pos: self.reader.error_position(),
+                expected: format!("the markup is complete ({se})"),
+            },
+            other => RpmMdError::Xml {
+                origin: self.origin.clone(),
+                pos: self.reader.error_position(),
+                message: other.to_string(),
+            },
+        }
+    }
+
+    pub fn truncated(&self, expected: impl Into<String>) -> RpmMdError {
+        RpmMdError::Truncated {
+            origin: self.origin.clone(),
+            pos: self.pos(),
+            expected: expected.into(),
+        }
+    }
+
+    pub fn missing(&self, context: impl Into<String>, what: &'static str) -> RpmMdError {
+        RpmMdError::Missing {
+            origin: self.origin.clone(),
+            pos: self.pos(),
+            context: context.into(),
+            what,
+        }
+    }
+
+    pub fn invalid(&self, context: impl Into<String>, message: impl Into<String>) -> RpmMdError {
+        RpmMdError::Invalid {
+            origin: self.origin.clone(),
+            pos: self.pos(),
+            context: context.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Value of the attribute whose local name is `name` (unescaped).
+    pub fn attr(&self, e: &BytesStart<'_>, name: &[u8]) -> Result<Option<String>, RpmMdError> {
+        for a in e.attributes() {
+            let a = a.map_err(|err| self.error(err.into()))?;
+            if a.key.local_name().as_ref() == name {
+                let v = a.unescape_value().map_err(|err| self.error(err))?;
+                return Ok(Some(v.into_owned()));
+            }
+        }
+        Ok(None)
+    }
+
+    pub fn text(&self, t: &BytesText<'_>, into: &mut String) -> Result<(), RpmMdError> {
+        let s = t.unescape().map_err(|err| self.error(err))?;
+        into.push_str(&s);
+        Ok(())
+    }
+
+    pub fn cdata(&self, c: &BytesCData<'_>, into: &mut String) -> Result<(), RpmMdError> {
+        let s = std::str::from_utf8(c).map_err(|err| {
+            self.error(quick_xml::Error::from(
+                quick_xml::encoding::EncodingError::from(err),
+            ))
+        })?;
+        into.push_str(s);
+        Ok(())
+    }
+
+    pub fn u64_attr(
+        &self,
+        e: &BytesStart<'_>,
+        name: &[u8],
+        context: impl Fn() -> String,
+    ) -> Result<Option<u64>, RpmMdError> {
+        match self.attr(e, name)? {
+            None => Ok(None),
+            Some(v) => v.trim().parse().map(Some).map_err(|_| {
+                self.invalid(
+                    context(),
+                    format!(
+                        "attribute {}={v:?} is not a non-negative integer",
+                        String::from_utf8_lossy(name)
+                    ),
+                )
+            }),
+        }
+    }
+
+    /// Build a checksum from a `type` attribute and hex text, checking both.
+    pub fn checksum(
+        &self,
+        algo: Option<&str>,
+        hex: &str,
+        context: impl Into<String>,
+    ) -> Result<Checksum, RpmMdError> {
+        let context = context.into();
+        let Some(algo_s) = algo else {
+            return Err(self.missing(context, "checksum type attribute"));
+        };
+        let algo = ChecksumAlgo::parse(algo_s).ok_or_else(|| RpmMdError::UnknownChecksum {
+            origin: self.origin.clone(),
+            context: context.clone(),
+            algo: algo_s.to_owned(),
+        })?;
+        let hex = hex.trim();
+        if hex.len() != algo.hex_len() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(self.invalid(
+                context,
+                format!(
+                    "checksum {hex:?} is not a {} digest ({} hex digits)",
+                    algo.as_str(),
+                    algo.hex_len()
+                ),
+            ));
+        }
+        Ok(Checksum::new(algo, hex))
+    }
+}
+
+/// Local name of an element as a byte slice.
+pub(crate) fn local<'a>(e: &'a BytesStart<'_>) -> &'a [u8] {
+    let n = e.name().0;
+    match n.iter().position(|&b| b == b':') {
+        Some(i) => &n[i + 1..],
+        None => n,
+    }
+}
+
+/// Local name of an end tag.
+pub(crate) fn local_end(n: &[u8]) -> &[u8] {
+    match n.iter().position(|&b| b == b':') {
+        Some(i) => &n[i + 1..],
+        None => n,
+    }
+}

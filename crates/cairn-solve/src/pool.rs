@@ -1,0 +1,1208 @@
+//! The package pool and its resolvo `DependencyProvider`.
+
+use crate::rich::{self, Clause, Lit};
+use crate::{Chosen, Reason, Request, Solution, SolveError, explain};
+use cairn_deps::{
+    Atom, Dep, Flavor, parse_deb_relations, parse_rpm_dep, provide_matches, version_satisfies,
+};
+use cairn_package::{Package, RepoPackages};
+use resolvo::{
+    Candidates, Condition, ConditionId, ConditionalRequirement, DenseIndex, Dependencies,
+    DependencyProvider, HintDependenciesAvailable, Interner, KnownDependencies, LogicalOperator,
+    NameId, Problem, Requirement, SolvableId, SolverCache, StringId, UnsolvableOrCancelled,
+    VersionSetId, VersionSetUnionId,
+};
+use std::cell::{OnceCell, RefCell};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt::Display;
+use std::hash::Hash;
+
+/// What a version set selects among the candidates of its name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum VsKind {
+    /// Packages providing the atom (name, provides, files).
+    Provides(u32),
+    /// `(A with B ...)`: packages providing all atoms.
+    With(Vec<u32>),
+    /// `(A without B)`.
+    Without(u32, u32),
+    /// Packages NOT selected by the inner kind, plus `except` (a package never conflicts
+    /// with itself). Used for constraints (conflicts).
+    Not(Box<VsKind>, Option<SolvableId>),
+    /// Packages whose name and version do NOT match the atom (obsoletes), plus `except`.
+    NotObsoleted(u32, Option<SolvableId>),
+    /// Packages whose Obsoletes name the atom's name (a request prefers obsoleters).
+    Obsoleting(u32),
+    /// Exactly this solvable (a request for an install-only name takes the best one).
+    Only(SolvableId),
+    /// Nothing (an unsatisfiable clause; the name is the clause's text).
+    Never,
+}
+
+#[derive(Debug)]
+struct Interned<T> {
+    items: Vec<T>,
+    index: HashMap<T, u32>,
+}
+
+impl<T: Clone + Eq + Hash> Interned<T> {
+    fn new() -> Self {
+        Interned {
+            items: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+    fn intern(&mut self, t: T) -> u32 {
+        if let Some(&i) = self.index.get(&t) {
+            return i;
+        }
+        let i = self.items.len() as u32;
+        self.items.push(t.clone());
+        self.index.insert(t, i);
+        i
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Solv {
+    repo: u32,
+    pkg: u32,
+    name: NameId,
+}
+
+/// Packages that may be chosen, indexed for the solver.
+#[derive(Debug)]
+pub(crate) struct Pool<'a> {
+    repos: &'a [RepoPackages],
+    pub(crate) flavor: Flavor,
+    arch: String,
+    solvables: Vec<Solv>,
+    names: RefCell<Interned<String>>,
+    /// Candidates per package name (index = name id); names interned later have none.
+    by_name: Vec<Vec<SolvableId>>,
+    multi: Vec<bool>,
+    /// Obsoleted name -> solvables whose Obsoletes name it.
+    obs_index: HashMap<&'a str, Vec<SolvableId>>,
+    /// Capability name -> solvables with an explicit provide of that name.
+    prov_index: HashMap<&'a str, Vec<SolvableId>>,
+    /// Path -> solvables owning it, for the paths any candidate depends on.
+    files: OnceCell<HashMap<&'a str, Vec<SolvableId>>>,
+    extra_files: RefCell<HashMap<String, Vec<SolvableId>>>,
+    atoms: RefCell<Interned<Atom>>,
+    vsets: RefCell<Interned<(NameId, VsKind)>>,
+    lit_cache: RefCell<HashMap<VsKind, Vec<VersionSetId>>>,
+    unions: RefCell<Interned<Vec<VersionSetId>>>,
+    conds: RefCell<Interned<Condition>>,
+    strings: RefCell<Interned<String>>,
+    /// Human text of each requirement (the dependency as the package wrote it).
+    pub(crate) req_text: RefCell<HashMap<Requirement, String>>,
+    missing_files: RefCell<BTreeSet<String>>,
+    /// Extra file paths to index (from the request).
+    request_paths: Vec<String>,
+}
+
+/// Minimal glob: `*` any run, `?` one character.
+pub(crate) fn glob_match(pat: &str, s: &str) -> bool {
+    fn rec(p: &[char], s: &[char]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some('*') => (0..=s.len()).any(|i| rec(&p[1..], &s[i..])),
+            Some('?') => !s.is_empty() && rec(&p[1..], &s[1..]),
+            Some(c) => s.first() == Some(c) && rec(&p[1..], &s[1..]),
+        }
+    }
+    let p: Vec<char> = pat.chars().collect();
+    let s: Vec<char> = s.chars().collect();
+    rec(&p, &s)
+}
+
+fn arch_ok(flavor: Flavor, target: &str, arch: &str) -> bool {
+    arch == target
+        || match flavor {
+            Flavor::Rpm => arch == "noarch",
+            Flavor::Deb => arch == "all",
+        }
+}
+
+impl<'a> Pool<'a> {
+    pub(crate) fn new(repos: &'a [RepoPackages], req: &Request, flavor: Flavor) -> Self {
+        // name -> (priority, [(repo, pkg)])
+        // (name, best priority, [(repo, package)])
+        type Group<'n> = (&'n str, i32, Vec<(u32, u32)>);
+        let mut groups: Vec<Group<'a>> = Vec::new();
+        let mut group_of: HashMap<&'a str, usize> = HashMap::new();
+        let mut excluded: HashMap<&'a str, bool> = HashMap::new();
+        for (ri, repo) in repos.iter().enumerate() {
+            for (pi, p) in repo.packages.iter().enumerate() {
+                if !arch_ok(flavor, &req.arch, &p.arch) {
+                    continue;
+                }
+                let ex = *excluded
+                    .entry(p.name.as_str())
+                    .or_insert_with(|| req.excludes.iter().any(|g| glob_match(g, &p.name)));
+                if ex {
+                    continue;
+                }
+                let gi = *group_of.entry(p.name.as_str()).or_insert_with(|| {
+                    groups.push((p.name.as_str(), repo.priority, Vec::new()));
+                    groups.len() - 1
+                });
+                let g = &mut groups[gi];
+                if repo.priority < g.1 {
+                    g.1 = repo.priority;
+                    g.2.clear();
+                }
+                if repo.priority == g.1 {
+                    g.2.push((ri as u32, pi as u32));
+                }
+            }
+        }
+        let mut names = Interned::new();
+        let mut solvables = Vec::new();
+        let mut by_name = Vec::with_capacity(groups.len());
+        let mut prov_index: HashMap<&'a str, Vec<SolvableId>> = HashMap::new();
+        let mut obs_index: HashMap<&'a str, Vec<SolvableId>> = HashMap::new();
+        for (name, _, members) in &groups {
+            let nid = NameId::from_index(names.intern((*name).to_owned()) as usize);
+            let mut list = Vec::with_capacity(members.len());
+            for &(repo, pkg) in members {
+                let sid = SolvableId::from_index(solvables.len());
+                solvables.push(Solv {
+                    repo,
+                    pkg,
+                    name: nid,
+                });
+                list.push(sid);
+                let p = &repos[repo as usize].packages[pkg as usize];
+                for d in &p.obsoletes {
+                    if let Dep::Atom(a) = d {
+                        let v = obs_index.entry(a.name.as_str()).or_default();
+                        if v.last() != Some(&sid) {
+                            v.push(sid);
+                        }
+                    }
+                }
+                for d in &p.provides {
+                    if let Dep::Atom(a) = d {
+                        let v = prov_index.entry(a.name.as_str()).or_default();
+                        if v.last() != Some(&sid) {
+                            v.push(sid);
+                        }
+                    }
+                }
+            }
+            by_name.push(list);
+        }
+        let mut pool = Pool {
+            repos,
+            flavor,
+            arch: req.arch.clone(),
+            solvables,
+            names: RefCell::new(names),
+            multi: Vec::new(),
+            by_name,
+            obs_index,
+            prov_index,
+            files: OnceCell::new(),
+            extra_files: RefCell::new(HashMap::new()),
+            atoms: RefCell::new(Interned::new()),
+            vsets: RefCell::new(Interned::new()),
+            lit_cache: RefCell::new(HashMap::new()),
+            unions: RefCell::new(Interned::new()),
+            conds: RefCell::new(Interned::new()),
+            strings: RefCell::new(Interned::new()),
+            req_text: RefCell::new(HashMap::new()),
+            missing_files: RefCell::new(BTreeSet::new()),
+            request_paths: req
+                .install
+                .iter()
+                .filter(|s| s.starts_with('/'))
+                .cloned()
+                .collect(),
+        };
+        // install-only: by name, or by a provide of a listed capability
+        let mut multi = vec![false; pool.by_name.len()];
+        for io in &req.installonly {
+            if let Some(n) = pool.existing_name(io) {
+                multi[n.to_index()] = true;
+            }
+            if let Some(v) = pool.prov_index.get(io.as_str()) {
+                for &s in v {
+                    multi[pool.solvables[s.to_index()].name.to_index()] = true;
+                }
+            }
+        }
+        pool.multi = multi;
+        pool
+    }
+
+    pub(crate) fn pkg(&self, s: SolvableId) -> &'a Package {
+        let v = self.solvables[s.to_index()];
+        &self.repos[v.repo as usize].packages[v.pkg as usize]
+    }
+
+    pub(crate) fn location(&self, s: SolvableId) -> (usize, usize) {
+        let v = self.solvables[s.to_index()];
+        (v.repo as usize, v.pkg as usize)
+    }
+
+    pub(crate) fn solvable_count(&self) -> usize {
+        self.solvables.len()
+    }
+
+    pub(crate) fn existing_name(&self, name: &str) -> Option<NameId> {
+        self.names
+            .borrow()
+            .index
+            .get(name)
+            .map(|&i| NameId::from_index(i as usize))
+    }
+
+    fn intern_name(&self, name: &str) -> NameId {
+        let mut n = self.names.borrow_mut();
+        if let Some(&i) = n.index.get(name) {
+            return NameId::from_index(i as usize);
+        }
+        NameId::from_index(n.intern(name.to_owned()) as usize)
+    }
+
+    pub(crate) fn candidates_of(&self, n: NameId) -> &[SolvableId] {
+        self.by_name
+            .get(n.to_index())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub(crate) fn is_multi(&self, n: NameId) -> bool {
+        self.multi.get(n.to_index()).copied().unwrap_or(false)
+    }
+
+    pub(crate) fn intern_atom(&self, a: &Atom) -> u32 {
+        let mut atoms = self.atoms.borrow_mut();
+        if let Some(&i) = atoms.index.get(a) {
+            return i;
+        }
+        atoms.intern(a.clone())
+    }
+
+    pub(crate) fn atom(&self, i: u32) -> Atom {
+        self.atoms.borrow().items[i as usize].clone()
+    }
+
+    fn intern_vs(&self, name: NameId, kind: VsKind) -> VersionSetId {
+        VersionSetId(self.vsets.borrow_mut().intern((name, kind)))
+    }
+
+    pub(crate) fn vs(&self, vs: VersionSetId) -> (NameId, VsKind) {
+        self.vsets.borrow().items[vs.0 as usize].clone()
+    }
+
+    fn intern_union(&self, v: Vec<VersionSetId>) -> VersionSetUnionId {
+        VersionSetUnionId(self.unions.borrow_mut().intern(v))
+    }
+
+    fn intern_cond(&self, c: Condition) -> ConditionId {
+        ConditionId::new(self.conds.borrow_mut().intern(c))
+    }
+
+    pub(crate) fn name_str(&self, n: NameId) -> String {
+        self.names.borrow().items[n.to_index()].clone()
+    }
+
+    pub(crate) fn nevra(&self, s: SolvableId) -> String {
+        self.pkg(s).nevra()
+    }
+
+    /// File path -> owners, for every path any candidate (or the request) depends on.
+    fn file_map(&self) -> &HashMap<&'a str, Vec<SolvableId>> {
+        self.files.get_or_init(|| {
+            let mut wanted: HashSet<&str> = self.request_paths.iter().map(String::as_str).collect();
+            for i in 0..self.solvables.len() {
+                let p = self.pkg(SolvableId::from_index(i));
+                for d in p
+                    .requires
+                    .iter()
+                    .chain(&p.recommends)
+                    .chain(&p.supplements)
+                    .chain(&p.conflicts)
+                {
+                    for a in d.atoms() {
+                        if a.is_file() {
+                            wanted.insert(a.name.as_str());
+                        }
+                    }
+                }
+            }
+            let mut map: HashMap<&'a str, Vec<SolvableId>> = HashMap::new();
+            if wanted.is_empty() {
+                return map;
+            }
+            for i in 0..self.solvables.len() {
+                let sid = SolvableId::from_index(i);
+                for f in &self.pkg(sid).files {
+                    if wanted.contains(f.as_str()) {
+                        let v = map.entry(f.as_str()).or_default();
+                        if v.last() != Some(&sid) {
+                            v.push(sid);
+                        }
+                    }
+                }
+            }
+            map
+        })
+    }
+
+    fn file_owners(&self, path: &str) -> Vec<SolvableId> {
+        if let Some(v) = self.file_map().get(path) {
+            return v.clone();
+        }
+        if let Some(v) = self.extra_files.borrow().get(path) {
+            return v.clone();
+        }
+        // a path not known in advance (rare): scan once and remember
+        let v: Vec<SolvableId> = (0..self.solvables.len())
+            .map(SolvableId::from_index)
+            .filter(|&s| self.pkg(s).files.iter().any(|f| f == path))
+            .collect();
+        self.extra_files
+            .borrow_mut()
+            .insert(path.to_owned(), v.clone());
+        v
+    }
+
+    /// Does solvable `s` provide `a` (its own name and version, a provide, or a file)?
+    pub(crate) fn provides(&self, s: SolvableId, a: &Atom) -> bool {
+        let p = self.pkg(s);
+        if a.is_file() {
+            if self
+                .file_map()
+                .get(a.name.as_str())
+                .is_some_and(|v| v.contains(&s))
+                || self
+                    .extra_files
+                    .borrow()
+                    .get(&a.name)
+                    .is_some_and(|v| v.contains(&s))
+            {
+                return true;
+            }
+        } else if p.name == a.name
+            && a.constraint
+                .as_ref()
+                .is_none_or(|c| version_satisfies(&p.version, c))
+        {
+            return true;
+        }
+        p.provides
+            .iter()
+            .any(|d| matches!(d, Dep::Atom(pa) if provide_matches(self.flavor, pa, a)))
+    }
+
+    /// Every candidate providing `a`, deduplicated, in pool order.
+    pub(crate) fn providers(&self, a: &Atom) -> Vec<SolvableId> {
+        let mut out = Vec::new();
+        if let Some(n) = self.existing_name(&a.name) {
+            out.extend(
+                self.candidates_of(n)
+                    .iter()
+                    .copied()
+                    .filter(|&s| self.provides(s, a)),
+            );
+        }
+        if let Some(v) = self.prov_index.get(a.name.as_str()) {
+            out.extend(
+                v.iter()
+                    .copied()
+                    .filter(|&s| self.pkg(s).name != a.name && self.provides(s, a)),
+            );
+        }
+        if a.is_file() {
+            for s in self.file_owners(&a.name) {
+                if self.pkg(s).name != a.name {
+                    out.push(s);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    fn matches(&self, kind: &VsKind, s: SolvableId) -> bool {
+        match kind {
+            VsKind::Provides(a) => self.provides(s, &self.atom(*a)),
+            VsKind::With(v) => v.iter().all(|a| self.provides(s, &self.atom(*a))),
+            VsKind::Without(a, b) => {
+                self.provides(s, &self.atom(*a)) && !self.provides(s, &self.atom(*b))
+            }
+            VsKind::Not(inner, except) => Some(s) == *except || !self.matches(inner, s),
+            VsKind::NotObsoleted(a, except) => {
+                let a = self.atom(*a);
+                let p = self.pkg(s);
+                Some(s) == *except
+                    || !(p.name == a.name
+                        && a.constraint
+                            .as_ref()
+                            .is_none_or(|c| version_satisfies(&p.version, c)))
+            }
+            VsKind::Obsoleting(a) => {
+                let a = self.atom(*a);
+                self.pkg(s)
+                    .obsoletes
+                    .iter()
+                    .any(|d| matches!(d, Dep::Atom(o) if o.name == a.name))
+            }
+            VsKind::Only(o) => s == *o,
+            VsKind::Never => false,
+        }
+    }
+
+    /// Sort key of a candidate within its name: best first.
+    fn cmp_candidates(&self, a: SolvableId, b: SolvableId) -> std::cmp::Ordering {
+        let (pa, pb) = (self.pkg(a), self.pkg(b));
+        // libsolv ranks noarch above every real arch; apt prefers the native arch
+        let arch_rank = |p: &Package| match self.flavor {
+            Flavor::Rpm => u8::from(p.arch != "noarch"),
+            Flavor::Deb => u8::from(p.arch != self.arch),
+        };
+        pb.version
+            .cmp(&pa.version)
+            .then_with(|| arch_rank(pa).cmp(&arch_rank(pb)))
+            .then_with(|| a.cmp(&b))
+    }
+
+    /// Order provider names by preference (see the crate docs): the name equal to the
+    /// capability first, then alphabetical (libsolv sorts differing names with strcmp).
+    fn order_names(&self, cap: &str, groups: &mut [(NameId, Vec<SolvableId>)]) {
+        groups.sort_by_cached_key(|(n, _)| {
+            let name = self.name_str(*n);
+            (name != cap, name)
+        });
+    }
+
+    fn group_by_name(&self, sols: &[SolvableId]) -> Vec<(NameId, Vec<SolvableId>)> {
+        let mut groups: Vec<(NameId, Vec<SolvableId>)> = Vec::new();
+        for &s in sols {
+            let n = self.solvables[s.to_index()].name;
+            match groups.iter_mut().find(|g| g.0 == n) {
+                Some(g) => g.1.push(s),
+                None => groups.push((n, vec![s])),
+            }
+        }
+        groups
+    }
+
+    /// The kind selecting a literal's providers, and those providers.
+    fn lit_kind(&self, lit: &Lit<'_>) -> (VsKind, Vec<SolvableId>, String) {
+        match lit {
+            Lit::Atom(a) => {
+                let id = self.intern_atom(a);
+                (VsKind::Provides(id), self.providers(a), a.name.clone())
+            }
+            Lit::With(v) => {
+                let ids: Vec<u32> = v.iter().map(|a| self.intern_atom(a)).collect();
+                let sols = self
+                    .providers(v[0])
+                    .into_iter()
+                    .filter(|&s| v.iter().all(|a| self.provides(s, a)))
+                    .collect();
+                (VsKind::With(ids), sols, v[0].name.clone())
+            }
+            Lit::Without(a, b) => {
+                let kind = VsKind::Without(self.intern_atom(a), self.intern_atom(b));
+                let sols = self
+                    .providers(a)
+                    .into_iter()
+                    .filter(|&s| !self.provides(s, b))
+                    .collect();
+                (kind, sols, a.name.clone())
+            }
+        }
+    }
+
+    /// Version sets (one per provider name, best first) that satisfy a literal.
+    pub(crate) fn lit_vsets(&self, lit: &Lit<'_>) -> Vec<VersionSetId> {
+        let (kind, sols, cap) = self.lit_kind(lit);
+        if let Some(v) = self.lit_cache.borrow().get(&kind) {
+            return v.clone();
+        }
+        if sols.is_empty()
+            && let Lit::Atom(a) = lit
+            && a.is_file()
+        {
+            self.missing_files.borrow_mut().insert(a.name.clone());
+        }
+        let mut groups = self.group_by_name(&sols);
+        self.order_names(&cap, &mut groups);
+        let out: Vec<VersionSetId> = groups
+            .into_iter()
+            .map(|(n, _)| self.intern_vs(n, kind.clone()))
+            .collect();
+        self.lit_cache.borrow_mut().insert(kind, out.clone());
+        out
+    }
+
+    /// A version set that nothing satisfies, shown as `text`.
+    fn never(&self, lit: Option<&Lit<'_>>, text: &str) -> VersionSetId {
+        match lit {
+            Some(Lit::Atom(a)) => {
+                let id = self.intern_atom(a);
+                self.intern_vs(self.intern_name(&a.name), VsKind::Provides(id))
+            }
+            _ => self.intern_vs(self.intern_name(text), VsKind::Never),
+        }
+    }
+
+    fn or_condition(&self, vs: &[VersionSetId]) -> ConditionId {
+        let mut c = self.intern_cond(Condition::Requirement(vs[0]));
+        for &v in &vs[1..] {
+            let r = self.intern_cond(Condition::Requirement(v));
+            c = self.intern_cond(Condition::Binary(LogicalOperator::Or, c, r));
+        }
+        c
+    }
+
+    /// A clause as a resolvo requirement; `None` when it always holds.
+    fn clause_req(
+        &self,
+        clause: &Clause<'_>,
+        text: &dyn Fn() -> String,
+    ) -> Option<ConditionalRequirement> {
+        let mut pos: Vec<VersionSetId> = Vec::new();
+        let mut first_pos: Option<&Lit<'_>> = None;
+        let mut cond: Option<ConditionId> = None;
+        for (lit, p) in clause {
+            let vs = self.lit_vsets(lit);
+            if *p {
+                first_pos.get_or_insert(lit);
+                for v in vs {
+                    if !pos.contains(&v) {
+                        pos.push(v);
+                    }
+                }
+            } else {
+                if vs.is_empty() {
+                    return None; // the negated literal is true: the clause holds
+                }
+                let c = self.or_condition(&vs);
+                cond = Some(match cond {
+                    None => c,
+                    Some(prev) => {
+                        self.intern_cond(Condition::Binary(LogicalOperator::And, prev, c))
+                    }
+                });
+            }
+        }
+        if self.flavor == Flavor::Rpm && pos.len() > 1 {
+            // libsolv merges the providers of all alternatives and picks by name
+            let caps: Vec<&str> = clause
+                .iter()
+                .filter_map(|(l, p)| match l {
+                    Lit::Atom(a) if *p => Some(a.name.as_str()),
+                    _ => None,
+                })
+                .collect();
+            pos.sort_by_cached_key(|&v| {
+                let name = self.name_str(self.version_set_name(v));
+                (!caps.contains(&name.as_str()), name)
+            });
+        }
+        let requirement = match pos.len() {
+            0 => Requirement::Single(self.never(first_pos, &text())),
+            1 => Requirement::Single(pos[0]),
+            _ => Requirement::Union(self.intern_union(pos)),
+        };
+        self.req_text
+            .borrow_mut()
+            .entry(requirement)
+            .or_insert_with(text);
+        Some(ConditionalRequirement {
+            condition: cond,
+            requirement,
+        })
+    }
+
+    /// Requirements for one dependency expression.
+    pub(crate) fn dep_reqs(&self, d: &Dep, out: &mut Vec<ConditionalRequirement>) {
+        let text = || d.to_string();
+        for clause in rich::cnf(d, true) {
+            if let Some(r) = self.clause_req(&clause, &text)
+                && !out.contains(&r)
+            {
+                out.push(r);
+            }
+        }
+    }
+
+    fn deps_of(&self, s: SolvableId) -> KnownDependencies {
+        let p = self.pkg(s);
+        let me = self.solvables[s.to_index()].name;
+        let mut requirements = Vec::new();
+        let mut constrains = Vec::new();
+        for d in &p.requires {
+            self.dep_reqs(d, &mut requirements);
+        }
+        for d in &p.conflicts {
+            let text = || format!("conflict with {d}");
+            for clause in rich::cnf(d, false) {
+                if let [(lit, false)] = clause.as_slice() {
+                    let (kind, sols, _) = self.lit_kind(lit);
+                    let sols: Vec<SolvableId> = sols.into_iter().filter(|&o| o != s).collect();
+                    for (n, _) in self.group_by_name(&sols) {
+                        let except = (n == me).then_some(s);
+                        let v = self.intern_vs(n, VsKind::Not(Box::new(kind.clone()), except));
+                        if !constrains.contains(&v) {
+                            constrains.push(v);
+                        }
+                    }
+                } else if let Some(r) = self.clause_req(&clause, &text) {
+                    requirements.push(r);
+                }
+            }
+        }
+        if self.flavor == Flavor::Rpm {
+            for d in &p.obsoletes {
+                let Dep::Atom(a) = d else { continue };
+                let Some(n) = self.existing_name(&a.name) else {
+                    continue;
+                };
+                let hit = self.candidates_of(n).iter().any(|&o| {
+                    o != s
+                        && a.constraint
+                            .as_ref()
+                            .is_none_or(|c| version_satisfies(&self.pkg(o).version, c))
+                });
+                if hit {
+                    let except = (n == me).then_some(s);
+                    let v = self.intern_vs(n, VsKind::NotObsoleted(self.intern_atom(a), except));
+                    if !constrains.contains(&v) {
+                        constrains.push(v);
+                    }
+                }
+            }
+        }
+        KnownDependencies {
+            requirements,
+            constrains,
+        }
+    }
+
+    pub(crate) fn display_kind(&self, kind: &VsKind) -> String {
+        let cons = |a: &Atom| match &a.constraint {
+            Some(c) => format!(
+                "{} {}",
+                if self.flavor == Flavor::Rpm {
+                    c.op.rpm_str()
+                } else {
+                    c.op.deb_str()
+                },
+                c.version
+            ),
+            None => String::new(),
+        };
+        match kind {
+            VsKind::Provides(a) => {
+                let a = self.atom(*a);
+                format!("providing {a}")
+            }
+            VsKind::With(v) => {
+                let v: Vec<String> = v.iter().map(|a| self.atom(*a).to_string()).collect();
+                format!("providing ({})", v.join(" with "))
+            }
+            VsKind::Without(a, b) => {
+                format!("providing ({} without {})", self.atom(*a), self.atom(*b))
+            }
+            VsKind::Not(inner, _) => format!("not {}", self.display_kind(inner)),
+            VsKind::NotObsoleted(a, _) => format!(
+                "not obsoleted by {} {}",
+                self.atom(*a).name,
+                cons(&self.atom(*a))
+            ),
+            VsKind::Obsoleting(a) => format!("obsoleting {}", self.atom(*a).name),
+            VsKind::Only(o) => format!("= {}", self.pkg(*o).version),
+            VsKind::Never => "(nothing)".to_owned(),
+        }
+    }
+}
+
+impl Interner for Pool<'_> {
+    type NameId = NameId;
+    type SolvableId = SolvableId;
+
+    fn display_solvable(&self, solvable: SolvableId) -> impl Display + '_ {
+        self.nevra(solvable)
+    }
+    fn display_name(&self, name: NameId) -> impl Display + '_ {
+        self.name_str(name)
+    }
+    fn display_version_set(&self, version_set: VersionSetId) -> impl Display + '_ {
+        self.display_kind(&self.vs(version_set).1)
+    }
+    fn display_string(&self, string_id: StringId) -> impl Display + '_ {
+        self.strings.borrow().items[string_id.0 as usize].clone()
+    }
+    fn version_set_name(&self, version_set: VersionSetId) -> NameId {
+        self.vsets.borrow().items[version_set.0 as usize].0
+    }
+    fn solvable_name(&self, solvable: SolvableId) -> NameId {
+        self.solvables[solvable.to_index()].name
+    }
+    fn version_sets_in_union(&self, u: VersionSetUnionId) -> impl Iterator<Item = VersionSetId> {
+        self.unions.borrow().items[u.0 as usize].clone().into_iter()
+    }
+    fn resolve_condition(&self, condition: ConditionId) -> Condition {
+        self.conds.borrow().items[condition.as_u32() as usize].clone()
+    }
+}
+
+impl DependencyProvider for Pool<'_> {
+    async fn filter_candidates(
+        &self,
+        candidates: &[SolvableId],
+        version_set: VersionSetId,
+        inverse: bool,
+    ) -> Vec<SolvableId> {
+        let kind = self.vs(version_set).1;
+        candidates
+            .iter()
+            .copied()
+            .filter(|&s| self.matches(&kind, s) != inverse)
+            .collect()
+    }
+
+    async fn get_candidates(&self, name: NameId) -> Option<Candidates<SolvableId>> {
+        let c = self.candidates_of(name);
+        if c.is_empty() {
+            return None;
+        }
+        Some(Candidates {
+            candidates: c.to_vec(),
+            hint_dependencies_available: HintDependenciesAvailable::All,
+            allow_multiple: self.is_multi(name),
+            ..Candidates::default()
+        })
+    }
+
+    async fn sort_candidates(&self, _solver: &SolverCache<Self>, solvables: &mut [SolvableId]) {
+        solvables.sort_by(|&a, &b| self.cmp_candidates(a, b));
+    }
+
+    async fn get_dependencies(&self, solvable: SolvableId) -> Dependencies {
+        Dependencies::Known(self.deps_of(solvable))
+    }
+}
+
+/// One root requirement and what it came from.
+struct RootReq {
+    req: ConditionalRequirement,
+    dep: Dep,
+    reason: Reason,
+}
+
+fn parse_request(flavor: Flavor, entry: &str) -> Result<Dep, SolveError> {
+    let bad = |reason: String| SolveError::BadRequest {
+        entry: entry.to_owned(),
+        reason,
+    };
+    let entry = entry.trim();
+    if !entry.is_empty()
+        && !entry.contains(|c: char| {
+            c.is_whitespace() || "()<>=|,".contains(c) || (c == ':' && flavor == Flavor::Deb)
+        })
+    {
+        return Ok(Dep::atom(entry));
+    }
+    match flavor {
+        Flavor::Rpm => parse_rpm_dep(entry).map_err(|e| bad(e.to_string())),
+        Flavor::Deb => {
+            let mut v = parse_deb_relations(entry).map_err(|e| bad(e.to_string()))?;
+            match v.len() {
+                0 => Err(bad("empty".into())),
+                1 => Ok(v.remove(0)),
+                _ => Ok(Dep::And(v)),
+            }
+        }
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn suggestions(pool: &Pool<'_>, name: &str) -> Vec<String> {
+    let names = pool.names.borrow();
+    let mut scored: Vec<(usize, &String)> = names.items[..pool.by_name.len()]
+        .iter()
+        .filter_map(|n| {
+            let d = edit_distance(name, n);
+            let close = d <= 2.max(name.len() / 4) || (name.len() >= 3 && n.contains(name));
+            close.then_some((d, n))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(5).map(|(_, n)| n.clone()).collect()
+}
+
+pub(crate) fn solve(repos: &[RepoPackages], req: &Request) -> Result<Solution, SolveError> {
+    let mut flavors = repos
+        .iter()
+        .flat_map(|r| r.packages.iter().map(Package::flavor));
+    let flavor = flavors.next().unwrap_or(Flavor::Rpm);
+    if flavors.any(|f| f != flavor) {
+        return Err(SolveError::MixedFlavors);
+    }
+    let pool = Pool::new(repos, req, flavor);
+
+    let mut roots: Vec<RootReq> = Vec::new();
+    for entry in &req.install {
+        let dep = parse_request(flavor, entry)?;
+        // every positive atom must match something
+        let atoms = dep.atoms();
+        if atoms.iter().all(|a| pool.providers(a).is_empty()) {
+            let files: Vec<String> = atoms
+                .iter()
+                .filter(|a| a.is_file())
+                .map(|a| a.name.clone())
+                .collect();
+            if !files.is_empty() && !req.filelists_loaded {
+                return Err(SolveError::NeedFilelists { files });
+            }
+            let name = atoms
+                .first()
+                .map_or_else(|| entry.clone(), |a| a.name.clone());
+            return Err(SolveError::UnknownRequest {
+                suggestions: suggestions(&pool, &name),
+                name,
+            });
+        }
+        let mut reqs = Vec::new();
+        match &dep {
+            Dep::Atom(a) if flavor == Flavor::Rpm && pool.existing_name(&a.name).is_some() => {
+                // dnf: a request for a name also matches the packages obsoleting it
+                let id = pool.intern_atom(a);
+                let obsoleters: Vec<SolvableId> = pool
+                    .obs_index
+                    .get(a.name.as_str())
+                    .cloned()
+                    .unwrap_or_default();
+                let mut vs: Vec<VersionSetId> = pool
+                    .group_by_name(&obsoleters)
+                    .into_iter()
+                    .filter(|(n, _)| pool.name_str(*n) != a.name)
+                    .map(|(n, _)| pool.intern_vs(n, VsKind::Obsoleting(id)))
+                    .collect();
+                for v in pool.lit_vsets(&Lit::Atom(a)) {
+                    let (n, kind) = pool.vs(v);
+                    if pool.is_multi(n) {
+                        // install-only: the request installs just the best one
+                        let best = pool
+                            .candidates_of(n)
+                            .iter()
+                            .copied()
+                            .filter(|&s| pool.matches(&kind, s))
+                            .min_by(|&x, &y| pool.cmp_candidates(x, y));
+                        if let Some(b) = best {
+                            vs.push(pool.intern_vs(n, VsKind::Only(b)));
+                        }
+                    } else {
+                        vs.push(v);
+                    }
+                }
+                let requirement = if vs.len() == 1 {
+                    Requirement::Single(vs[0])
+                } else {
+                    Requirement::Union(pool.intern_union(vs))
+                };
+                reqs.push(ConditionalRequirement {
+                    condition: None,
+                    requirement,
+                });
+            }
+            _ => pool.dep_reqs(&dep, &mut reqs),
+        }
+        for r in reqs {
+            pool.req_text
+                .borrow_mut()
+                .insert(r.requirement, format!("the request for {entry}"));
+            roots.push(RootReq {
+                req: r,
+                dep: dep.clone(),
+                reason: Reason::Requested,
+            });
+        }
+    }
+    if req.essential || req.priority_required {
+        let mut seen = HashSet::new();
+        for i in 0..pool.solvable_count() {
+            let s = SolvableId::from_index(i);
+            let p = pool.pkg(s);
+            let wanted = (req.essential && p.essential)
+                || (req.priority_required && p.priority.as_deref() == Some("required"));
+            if wanted && seen.insert(p.name.as_str()) {
+                let dep = Dep::atom(p.name.clone());
+                let mut reqs = Vec::new();
+                pool.dep_reqs(&dep, &mut reqs);
+                for r in reqs {
+                    pool.req_text
+                        .borrow_mut()
+                        .insert(r.requirement, format!("essential package {}", p.name));
+                    roots.push(RootReq {
+                        req: r,
+                        dep: dep.clone(),
+                        reason: Reason::Essential,
+                    });
+                }
+            }
+        }
+    }
+
+    let root_reqs: Vec<ConditionalRequirement> = roots.iter().map(|r| r.req).collect();
+    let mut solver = resolvo::Solver::new(pool);
+    let mut soft: Vec<SolvableId> = Vec::new();
+    let mut weak_of: HashMap<SolvableId, SolvableId> = HashMap::new();
+    let mut tried: HashSet<SolvableId> = HashSet::new();
+    let chosen = loop {
+        let problem = Problem::new()
+            .requirements(root_reqs.clone())
+            .soft_requirements(soft.clone());
+        let chosen = match solver.solve(problem) {
+            Ok(c) => c,
+            Err(UnsolvableOrCancelled::Unsolvable(conflict)) => {
+                let missing = solver.provider().missing_files.borrow().clone();
+                if !missing.is_empty() && !req.filelists_loaded {
+                    return Err(SolveError::NeedFilelists {
+                        files: missing.into_iter().collect(),
+                    });
+                }
+                let explanation = explain::explain(&conflict, &solver);
+                return Err(SolveError::Unsolvable { explanation });
+            }
+            Err(UnsolvableOrCancelled::Cancelled(_)) => {
+                return Err(SolveError::Unsolvable {
+                    explanation: "solving was cancelled".into(),
+                });
+            }
+        };
+        if !req.weak_deps {
+            break chosen;
+        }
+        let new = crate::pool::weak_candidates(solver.provider(), &chosen, &tried);
+        if new.is_empty() {
+            break chosen;
+        }
+        for (s, of) in new {
+            tried.insert(s);
+            weak_of.insert(s, of);
+            soft.push(s);
+        }
+    };
+    let pool = solver.provider();
+    let missing = pool.missing_files.borrow().clone();
+    if !missing.is_empty() && !req.filelists_loaded {
+        return Err(SolveError::NeedFilelists {
+            files: missing.into_iter().collect(),
+        });
+    }
+    Ok(reasons(pool, &roots, &chosen, &weak_of))
+}
+
+/// Is `a` provided by one of `chosen`?
+fn chosen_provide(pool: &Pool<'_>, chosen: &[SolvableId], a: &Atom) -> Option<SolvableId> {
+    chosen.iter().copied().find(|&s| pool.provides(s, a))
+}
+
+/// Evaluate a dependency against a set of packages (exact for `with`/`without`).
+pub(crate) fn holds(pool: &Pool<'_>, chosen: &[SolvableId], d: &Dep) -> bool {
+    rich::cnf(d, true).iter().all(|clause| {
+        clause.iter().any(|(lit, p)| {
+            let sat = match lit {
+                Lit::Atom(a) => chosen_provide(pool, chosen, a).is_some(),
+                Lit::With(v) => chosen
+                    .iter()
+                    .any(|&s| v.iter().all(|a| pool.provides(s, a))),
+                Lit::Without(a, b) => chosen
+                    .iter()
+                    .any(|&s| pool.provides(s, a) && !pool.provides(s, b)),
+            };
+            sat == *p
+        })
+    })
+}
+
+/// Packages to try next as weak dependencies, each with the package that wants it.
+fn weak_candidates(
+    pool: &Pool<'_>,
+    chosen: &[SolvableId],
+    tried: &HashSet<SolvableId>,
+) -> Vec<(SolvableId, SolvableId)> {
+    let chosen_set: HashSet<SolvableId> = chosen.iter().copied().collect();
+    let chosen_names: HashSet<NameId> = chosen.iter().map(|&s| pool.solvable_name(s)).collect();
+    let usable = |s: SolvableId| {
+        !chosen_set.contains(&s)
+            && !tried.contains(&s)
+            && (pool.is_multi(pool.solvable_name(s))
+                || !chosen_names.contains(&pool.solvable_name(s)))
+    };
+    let mut out: Vec<(SolvableId, SolvableId)> = Vec::new();
+    let mut sorted = chosen.to_vec();
+    sorted.sort_by_key(|&s| pool.nevra(s));
+    for &s in &sorted {
+        for d in &pool.pkg(s).recommends {
+            for clause in rich::cnf(d, true) {
+                let satisfied = clause.iter().any(|(lit, p)| {
+                    let sat = pool.lit_vsets(lit).iter().any(|&vs| {
+                        let (n, kind) = pool.vs(vs);
+                        pool.candidates_of(n)
+                            .iter()
+                            .any(|&c| chosen_set.contains(&c) && pool.matches(&kind, c))
+                    });
+                    sat == *p
+                });
+                if satisfied {
+                    continue;
+                }
+                // best provider of the first positive literal that has a usable one
+                let pick = clause.iter().filter(|(_, p)| *p).find_map(|(lit, _)| {
+                    pool.lit_vsets(lit).into_iter().find_map(|vs| {
+                        let (n, kind) = pool.vs(vs);
+                        let mut c: Vec<SolvableId> = pool
+                            .candidates_of(n)
+                            .iter()
+                            .copied()
+                            .filter(|&c| pool.matches(&kind, c))
+                            .collect();
+                        c.sort_by(|&a, &b| pool.cmp_candidates(a, b));
+                        c.into_iter().next().filter(|&c| usable(c))
+                    })
+                });
+                if let Some(c) = pick
+                    && !out.iter().any(|o| o.0 == c)
+                {
+                    out.push((c, s));
+                }
+            }
+        }
+    }
+    if pool.flavor == Flavor::Rpm {
+        for i in 0..pool.solvable_count() {
+            let t = SolvableId::from_index(i);
+            let p = pool.pkg(t);
+            if p.supplements.is_empty() || !usable(t) || out.iter().any(|o| o.0 == t) {
+                continue;
+            }
+            // only the best candidate of its name
+            let n = pool.solvable_name(t);
+            let best = pool
+                .candidates_of(n)
+                .iter()
+                .copied()
+                .min_by(|&a, &b| pool.cmp_candidates(a, b));
+            if best != Some(t) {
+                continue;
+            }
+            if let Some(d) = p.supplements.iter().find(|d| holds(pool, chosen, d)) {
+                let of = d
+                    .atoms()
+                    .iter()
+                    .find_map(|a| chosen_provide(pool, chosen, a))
+                    .unwrap_or(t);
+                out.push((t, of));
+            }
+        }
+    }
+    out
+}
+
+fn reasons(
+    pool: &Pool<'_>,
+    roots: &[RootReq],
+    chosen: &[SolvableId],
+    weak_of: &HashMap<SolvableId, SolvableId>,
+) -> Solution {
+    let mut reason: HashMap<SolvableId, Reason> = HashMap::new();
+    let mut queue: std::collections::VecDeque<SolvableId> = Default::default();
+    for r in roots {
+        for a in r.dep.atoms() {
+            for &s in chosen {
+                if !reason.contains_key(&s) && pool.provides(s, a) {
+                    reason.insert(s, r.reason.clone());
+                    queue.push_back(s);
+                }
+            }
+        }
+    }
+    let mut pending_weak: Vec<SolvableId> = chosen
+        .iter()
+        .copied()
+        .filter(|s| weak_of.contains_key(s))
+        .collect();
+    pending_weak.sort();
+    loop {
+        while let Some(s) = queue.pop_front() {
+            let of = pool.nevra(s);
+            for d in &pool.pkg(s).requires {
+                for a in d.atoms() {
+                    for &c in chosen {
+                        if !reason.contains_key(&c) && pool.provides(c, a) {
+                            reason.insert(c, Reason::Dependency { of: of.clone() });
+                            queue.push_back(c);
+                        }
+                    }
+                }
+            }
+        }
+        let Some(pos) = pending_weak
+            .iter()
+            .position(|s| !reason.contains_key(s) && reason.contains_key(&weak_of[s]))
+            .or_else(|| pending_weak.iter().position(|s| !reason.contains_key(s)))
+        else {
+            break;
+        };
+        let s = pending_weak.remove(pos);
+        reason.insert(
+            s,
+            Reason::Weak {
+                of: pool.nevra(weak_of[&s]),
+            },
+        );
+        queue.push_back(s);
+    }
+    let mut packages: Vec<Chosen> = chosen
+        .iter()
+        .map(|&s| {
+            let (repo, package) = pool.location(s);
+            // reached through a conditional or rich clause the scan above does not follow
+            let reason = reason.get(&s).cloned().unwrap_or(Reason::Dependency {
+                of: "(a rich dependency)".into(),
+            });
+            Chosen {
+                repo,
+                package,
+                reason,
+            }
+        })
+        .collect();
+    let repos = pool.repos;
+    packages.sort_by(|a, b| {
+        let (pa, pb) = (
+            &repos[a.repo].packages[a.package],
+            &repos[b.repo].packages[b.package],
+        );
+        pa.name
+            .cmp(&pb.name)
+            .then_with(|| pa.arch.cmp(&pb.arch))
+            .then_with(|| pa.version.cmp(&pb.version))
+    });
+    Solution { packages }
+}
