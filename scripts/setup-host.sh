@@ -15,14 +15,18 @@ declare -A NEED=(
   [gpgv]=gpgv
   [zstd]=zstd
   [xz]=xz-utils
+  [gpgconf]=gnupg
   [dpkg]=dpkg
   [apt-get]=apt
   [curl]=curl
   [openssl]=openssl
   [cc]=gcc
+  [lz4]=lz4
+  [python3]=python3
 )
 # Debian packages needed without a command of their own
-EXTRA_PKGS=(debian-archive-keyring ca-certificates pkg-config)
+# (time: /usr/bin/time, whose %M peak RSS the benchmarks read; `time` is also a shell keyword)
+EXTRA_PKGS=(debian-archive-keyring ca-certificates pkg-config time)
 
 missing=()
 for cmd in "${!NEED[@]}"; do

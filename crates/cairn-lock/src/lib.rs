@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 pub const LOCK_VERSION: u32 = 1;
 
 /// The lock file.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Lockfile {
     pub version: u32,
@@ -93,12 +93,19 @@ pub enum LockError {
     },
 }
 
-impl Lockfile {
-    pub fn new() -> Self {
+impl Default for Lockfile {
+    fn default() -> Self {
         Lockfile {
             version: LOCK_VERSION,
-            ..Default::default()
+            repos: BTreeMap::new(),
+            images: BTreeMap::new(),
         }
+    }
+}
+
+impl Lockfile {
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Parse a lock file's text, migrating older versions forward.

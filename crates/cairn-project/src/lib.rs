@@ -495,7 +495,7 @@ impl Session {
         progress: &dyn Progress,
     ) -> Result<(Lockfile, Vec<Resolved>), ProjectError> {
         let names = self.image_names(images)?;
-        let mut lock = previous.unwrap_or_else(Lockfile::new);
+        let mut lock = previous.unwrap_or_default();
         lock.images
             .retain(|k, _| self.project.images.contains_key(k));
         let mut out = Vec::new();
