@@ -308,3 +308,64 @@ fn schema_command_prints_the_committed_schema() {
     let committed = fs_err::read_to_string(root().join("docs/cairn.schema.json")).unwrap();
     assert_eq!(stdout(&o), committed);
 }
+
+#[test]
+fn check_fails_when_the_repository_moves_on() {
+    // an unsigned copy of the basic fixture that we can change
+    let work = tempfile::tempdir().unwrap();
+    let specs = work.path().join("specs");
+    fs_err::create_dir_all(&specs).unwrap();
+    for e in fs_err::read_dir(root().join("fixtures/rpm/basic")).unwrap() {
+        let e = e.unwrap();
+        fs_err::copy(e.path(), specs.join(e.file_name())).unwrap();
+    }
+    let repo = work.path().join("repo");
+    run_script(&[
+        "scripts/fixtures/rpm-repo.sh",
+        specs.to_str().unwrap(),
+        repo.to_str().unwrap(),
+    ]);
+    let p = Project::new(&format!(
+        "[project]\narch = \"x86_64\"\n[sources.fx]\nkind = \"rpm-md\"\nbaseurl = \"file://{}\"\n\
+         gpgcheck = false\nrepo-gpgcheck = false\n[images.base]\npackages = [\"hello\"]\n",
+        repo.display()
+    ));
+    assert!(p.cairn(&["lock"]).status.success());
+    assert!(p.cairn(&["lock", "--check"]).status.success());
+
+    // upstream publishes a new release of hello-data
+    let spec = fs_err::read_to_string(specs.join("hello-data.spec")).unwrap();
+    fs_err::write(
+        specs.join("hello-data.spec"),
+        spec.replace("Release:        3", "Release:        4"),
+    )
+    .unwrap();
+    run_script(&[
+        "scripts/fixtures/rpm-repo.sh",
+        specs.to_str().unwrap(),
+        repo.to_str().unwrap(),
+    ]);
+
+    let o = p.cairn(&["lock", "--check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("~ hello-data 1.0-3 -> 1.0-4 noarch"),
+        "{}",
+        stderr(&o)
+    );
+    // the lock itself was not touched by --check
+    assert!(
+        fs_err::read_to_string(p.path("cairn.lock"))
+            .unwrap()
+            .contains("evr = \"1.0-3\"")
+    );
+    // re-locking reports the change like a changelog
+    let o = p.cairn(&["lock"]);
+    assert!(o.status.success());
+    assert!(
+        stderr(&o).contains("~ hello-data 1.0-3 -> 1.0-4 noarch"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(p.cairn(&["lock", "--check"]).status.success());
+}
