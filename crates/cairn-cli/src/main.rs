@@ -120,13 +120,15 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         .cache_dir
         .clone()
         .unwrap_or_else(cairn_cache::Cache::default_root);
-    let mut session = Session::new(
+    // The session can hold a universe of 60,000+ packages: let the OS reclaim it at exit
+    // instead of freeing it piece by piece (measured: ~16% of a large resolve).
+    let mut session = std::mem::ManuallyDrop::new(Session::new(
         project,
         SessionOptions {
             cache_dir,
             offline: cli.offline,
         },
-    );
+    ));
     let progress = progress::CliProgress::new(cli.quiet || cli.output == Output::Json);
 
     match &cli.command {

@@ -10,7 +10,9 @@ pub use cairn_version::Version;
 use std::fmt;
 
 /// Digest algorithms found in repository metadata.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ChecksumAlgo {
     Sha256,
@@ -58,7 +60,9 @@ impl ChecksumAlgo {
 }
 
 /// A digest as `algo:hex` (lowercase hex).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Checksum {
     pub algo: ChecksumAlgo,
     pub hex: String,
@@ -66,7 +70,10 @@ pub struct Checksum {
 
 impl Checksum {
     pub fn new(algo: ChecksumAlgo, hex: impl Into<String>) -> Self {
-        Checksum { algo, hex: hex.into().to_ascii_lowercase() }
+        Checksum {
+            algo,
+            hex: hex.into().to_ascii_lowercase(),
+        }
     }
     /// Parse `algo:hex`, checking the hex length.
     pub fn parse(s: &str) -> Option<Self> {
@@ -169,7 +176,9 @@ impl Package {
 }
 
 /// Identity of the repository a package came from, as the lock records it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct RepoId(pub String);
 
 impl fmt::Display for RepoId {

@@ -247,9 +247,11 @@ impl Session {
                     },
                 )
                 .map_err(|e| err(e.to_string()))?;
-                let repo = cairn_repo::load_repo(&fetcher, &cfg, progress)
+                let mut repo = cairn_repo::load_repo(&fetcher, &cfg, progress)
                     .map_err(|e| err(e.to_string()))?;
-                let packages = repo.packages.clone();
+                // the session owns the package list; the repo keeps only its metadata
+                // (one copy of a 60,000-package universe, not two)
+                let packages = take_repo_packages(&mut repo.packages);
                 LoadedSource {
                     kind: "rpm-md",
                     repos: vec![Loaded {
@@ -356,13 +358,15 @@ impl Session {
                         let src = self.loaded.get_mut(s).expect("loaded above");
                         for l in &mut src.repos {
                             if let Some((repo, fetcher)) = &mut l.rpm {
+                                // filelists attach to the packages: hand them back first
+                                repo.packages.packages = std::mem::take(&mut l.packages.packages);
                                 repo.load_filelists(fetcher, progress).map_err(|e| {
                                     ProjectError::Source {
                                         source_name: s.clone(),
                                         message: e.to_string(),
                                     }
                                 })?;
-                                l.packages = repo.packages.clone();
+                                l.packages = take_repo_packages(&mut repo.packages);
                             }
                             l.filelists = true;
                         }
@@ -389,14 +393,7 @@ impl Session {
         let mut out = Vec::new();
         for s in sources {
             for l in &mut self.loaded.get_mut(s).expect("loaded").repos {
-                let empty = RepoPackages {
-                    repo: l.packages.repo.clone(),
-                    priority: l.packages.priority,
-                    revision: l.packages.revision.clone(),
-                    base_urls: Vec::new(),
-                    packages: Vec::new(),
-                };
-                out.push(std::mem::replace(&mut l.packages, empty));
+                out.push(take_repo_packages(&mut l.packages));
             }
         }
         out
@@ -569,6 +566,17 @@ impl Session {
             }
         }
         Ok(problems)
+    }
+}
+
+/// Move the packages out of `r`, leaving its identity (id, priority, revision, URLs).
+fn take_repo_packages(r: &mut RepoPackages) -> RepoPackages {
+    RepoPackages {
+        repo: r.repo.clone(),
+        priority: r.priority,
+        revision: r.revision.clone(),
+        base_urls: r.base_urls.clone(),
+        packages: std::mem::take(&mut r.packages),
     }
 }
 

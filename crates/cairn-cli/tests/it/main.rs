@@ -369,3 +369,26 @@ fn check_fails_when_the_repository_moves_on() {
     );
     assert!(p.cairn(&["lock", "--check"]).status.success());
 }
+
+#[test]
+fn file_requests_load_filelists_on_demand() {
+    // /usr/share/hello/greeting.txt is only in filelists.xml, not in primary's file subset
+    let p = signed_project("");
+    let toml = fs_err::read_to_string(p.path("cairn.toml")).unwrap();
+    fs_err::write(
+        p.path("cairn.toml"),
+        toml.replace("[\"hello\"]", "[\"/usr/share/hello/greeting.txt\"]"),
+    )
+    .unwrap();
+    let o = p.cairn(&["-O", "json", "resolve", "--timings"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let names: Vec<&str> = v[0]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["hello-data"]);
+    assert!(stderr(&o).contains("\"timings\""), "{}", stderr(&o));
+}
