@@ -5,6 +5,11 @@
 
 mod progress;
 
+/// Resolving a large repository allocates millions of small strings; mimalloc cuts the
+/// allocator's share of that time (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context as _, Result, bail};
 use cairn_lock::{LockedImage, Lockfile};
 use cairn_project::{Session, SessionOptions};

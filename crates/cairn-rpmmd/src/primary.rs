@@ -327,15 +327,27 @@ fn entry<R: BufRead>(
     p: &Builder,
     section: usize,
 ) -> Result<Option<Dep>, RpmMdError> {
-    let (mut name, mut flags, mut epoch, mut ver, mut rel) = (None, None, None, None, None);
+    let (mut name, mut ver, mut rel) = (None, None, None);
+    // flags and epoch are only read, never kept: no allocation for them
+    let (mut flags, mut epoch): (
+        Option<std::borrow::Cow<'_, str>>,
+        Option<std::borrow::Cow<'_, str>>,
+    ) = (None, None);
     for a in e.attributes() {
         let a = a.map_err(|err| x.error(err.into()))?;
-        let slot = match a.key.local_name().as_ref() {
+        let key = a.key.local_name();
+        let slot = match key.as_ref() {
             b"name" => &mut name,
-            b"flags" => &mut flags,
-            b"epoch" => &mut epoch,
             b"ver" => &mut ver,
             b"rel" => &mut rel,
+            b"flags" => {
+                flags = Some(a.unescape_value().map_err(|err| x.error(err))?);
+                continue;
+            }
+            b"epoch" => {
+                epoch = Some(a.unescape_value().map_err(|err| x.error(err))?);
+                continue;
+            }
             _ => continue,
         };
         *slot = Some(a.unescape_value().map_err(|err| x.error(err))?.into_owned());

@@ -12,8 +12,9 @@ use resolvo::{
     NameId, Problem, Requirement, SolvableId, SolverCache, StringId, UnsolvableOrCancelled,
     VersionSetId, VersionSetUnionId,
 };
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::{OnceCell, RefCell};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::fmt::Display;
 use std::hash::Hash;
 
@@ -49,7 +50,7 @@ impl<T: Clone + Eq + Hash> Interned<T> {
     fn new() -> Self {
         Interned {
             items: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
         }
     }
     fn intern(&mut self, t: T) -> u32 {
@@ -130,8 +131,8 @@ impl<'a> Pool<'a> {
         // (name, best priority, [(repo, package)])
         type Group<'n> = (&'n str, i32, Vec<(u32, u32)>);
         let mut groups: Vec<Group<'a>> = Vec::new();
-        let mut group_of: HashMap<&'a str, usize> = HashMap::new();
-        let mut excluded: HashMap<&'a str, bool> = HashMap::new();
+        let mut group_of: HashMap<&'a str, usize> = HashMap::default();
+        let mut excluded: HashMap<&'a str, bool> = HashMap::default();
         for (ri, repo) in repos.iter().enumerate() {
             for (pi, p) in repo.packages.iter().enumerate() {
                 if !arch_ok(flavor, &req.arch, &p.arch) {
@@ -160,8 +161,8 @@ impl<'a> Pool<'a> {
         let mut names = Interned::new();
         let mut solvables = Vec::new();
         let mut by_name = Vec::with_capacity(groups.len());
-        let mut prov_index: HashMap<&'a str, Vec<SolvableId>> = HashMap::new();
-        let mut obs_index: HashMap<&'a str, Vec<SolvableId>> = HashMap::new();
+        let mut prov_index: HashMap<&'a str, Vec<SolvableId>> = HashMap::default();
+        let mut obs_index: HashMap<&'a str, Vec<SolvableId>> = HashMap::default();
         for (name, _, members) in &groups {
             let nid = NameId::from_index(names.intern((*name).to_owned()) as usize);
             let mut list = Vec::with_capacity(members.len());
@@ -204,14 +205,14 @@ impl<'a> Pool<'a> {
             obs_index,
             prov_index,
             files: OnceCell::new(),
-            extra_files: RefCell::new(HashMap::new()),
+            extra_files: RefCell::new(HashMap::default()),
             atoms: RefCell::new(Interned::new()),
             vsets: RefCell::new(Interned::new()),
-            lit_cache: RefCell::new(HashMap::new()),
+            lit_cache: RefCell::new(HashMap::default()),
             unions: RefCell::new(Interned::new()),
             conds: RefCell::new(Interned::new()),
             strings: RefCell::new(Interned::new()),
-            req_text: RefCell::new(HashMap::new()),
+            req_text: RefCell::new(HashMap::default()),
             missing_files: RefCell::new(BTreeSet::new()),
             request_paths: req
                 .install
@@ -333,7 +334,7 @@ impl<'a> Pool<'a> {
                     }
                 }
             }
-            let mut map: HashMap<&'a str, Vec<SolvableId>> = HashMap::new();
+            let mut map: HashMap<&'a str, Vec<SolvableId>> = HashMap::default();
             if wanted.is_empty() {
                 return map;
             }
@@ -943,7 +944,7 @@ pub(crate) fn solve(repos: &[RepoPackages], req: &Request) -> Result<Solution, S
         }
     }
     if req.essential || req.priority_required {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for i in 0..pool.solvable_count() {
             let s = SolvableId::from_index(i);
             let p = pool.pkg(s);
@@ -970,8 +971,8 @@ pub(crate) fn solve(repos: &[RepoPackages], req: &Request) -> Result<Solution, S
     let root_reqs: Vec<ConditionalRequirement> = roots.iter().map(|r| r.req).collect();
     let mut solver = resolvo::Solver::new(pool);
     let mut soft: Vec<SolvableId> = Vec::new();
-    let mut weak_of: HashMap<SolvableId, SolvableId> = HashMap::new();
-    let mut tried: HashSet<SolvableId> = HashSet::new();
+    let mut weak_of: HashMap<SolvableId, SolvableId> = HashMap::default();
+    let mut tried: HashSet<SolvableId> = HashSet::default();
     let chosen = loop {
         let problem = Problem::new()
             .requirements(root_reqs.clone())
@@ -1130,12 +1131,14 @@ fn reasons(
     chosen: &[SolvableId],
     weak_of: &HashMap<SolvableId, SolvableId>,
 ) -> Solution {
-    let mut reason: HashMap<SolvableId, Reason> = HashMap::new();
+    let mut reason: HashMap<SolvableId, Reason> = HashMap::default();
     let mut queue: std::collections::VecDeque<SolvableId> = Default::default();
+    // providers come from the pool's index; only chosen ones count
+    let chosen_set: HashSet<SolvableId> = chosen.iter().copied().collect();
     for r in roots {
         for a in r.dep.atoms() {
-            for &s in chosen {
-                if !reason.contains_key(&s) && pool.provides(s, a) {
+            for s in pool.providers(a) {
+                if chosen_set.contains(&s) && !reason.contains_key(&s) {
                     reason.insert(s, r.reason.clone());
                     queue.push_back(s);
                 }
@@ -1153,8 +1156,8 @@ fn reasons(
             let of = pool.nevra(s);
             for d in &pool.pkg(s).requires {
                 for a in d.atoms() {
-                    for &c in chosen {
-                        if !reason.contains_key(&c) && pool.provides(c, a) {
+                    for c in pool.providers(a) {
+                        if chosen_set.contains(&c) && !reason.contains_key(&c) {
                             reason.insert(c, Reason::Dependency { of: of.clone() });
                             queue.push_back(c);
                         }
