@@ -177,7 +177,7 @@ impl<'a> Parser<'a> {
         }
         self.skip_space();
         if self.peek() == Some(b'(') {
-            atom.constraint = Some(self.constraint()?);
+            atom.constraint = Some(Box::new(self.constraint()?));
             self.skip_space();
         }
         if self.peek() == Some(b'[') {
@@ -283,9 +283,11 @@ mod tests {
         Dep::Atom(Atom {
             name: name.into(),
             arch: arch.map(Into::into),
-            constraint: c.map(|(op, v)| Constraint {
-                op,
-                version: Version::Deb(DebVersion::parse(v).unwrap()),
+            constraint: c.map(|(op, v)| {
+                Box::new(Constraint {
+                    op,
+                    version: Version::Deb(DebVersion::parse(v).unwrap()),
+                })
             }),
         })
     }

@@ -91,7 +91,7 @@ pub struct Constraint {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Atom {
     pub name: String,
-    pub constraint: Option<Constraint>,
+    pub constraint: Option<Box<Constraint>>,
     pub arch: Option<String>,
 }
 
@@ -241,13 +241,7 @@ pub fn provide_matches(flavor: Flavor, provide: &Atom, required: &Atom) -> bool 
 /// "does `= version` overlap the constraint", so for RPM a constraint without a release
 /// accepts every release of its version.
 pub fn version_satisfies(version: &Version, constraint: &Constraint) -> bool {
-    ranges_overlap(
-        &Constraint {
-            op: Op::Eq,
-            version: version.clone(),
-        },
-        constraint,
-    )
+    overlap(Op::Eq, version, constraint.op, &constraint.version)
 }
 
 impl Op {
@@ -270,8 +264,12 @@ impl Op {
 /// outright if the side without a release includes equality (`foo <= 1.0` overlaps
 /// `foo > 1.0-1`). Debian versions (and mixed flavours) compare in full.
 pub fn ranges_overlap(a: &Constraint, b: &Constraint) -> bool {
-    let (f1, f2) = (a.op, b.op);
-    let sense = match (&a.version, &b.version) {
+    overlap(a.op, &a.version, b.op, &b.version)
+}
+
+/// [`ranges_overlap`] on borrowed parts (the solver calls this in its inner loop).
+fn overlap(f1: Op, v1: &Version, f2: Op, v2: &Version) -> bool {
+    let sense = match (v1, v2) {
         (Version::Rpm(x), Version::Rpm(y)) => {
             let ev = x
                 .epoch
@@ -309,7 +307,7 @@ impl fmt::Display for Atom {
         if let Some(a) = &self.arch {
             write!(f, ":{a}")?;
         }
-        match &self.constraint {
+        match self.constraint.as_deref() {
             Some(Constraint {
                 op,
                 version: v @ Version::Rpm(_),

@@ -187,7 +187,7 @@ impl<'a> Parser<'a> {
         let version = self.evr(evr, evr_pos)?;
         Ok(Atom {
             name,
-            constraint: Some(Constraint { op, version }),
+            constraint: Some(Box::new(Constraint { op, version })),
             arch: None,
         })
     }
@@ -351,10 +351,10 @@ mod tests {
     fn ver(name: &str, op: Op, evr: &str) -> Dep {
         Dep::Atom(Atom {
             name: name.into(),
-            constraint: Some(Constraint {
+            constraint: Some(Box::new(Constraint {
                 op,
                 version: Version::Rpm(Evr::parse(evr).unwrap()),
-            }),
+            })),
             arch: None,
         })
     }

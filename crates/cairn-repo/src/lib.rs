@@ -12,7 +12,7 @@ use cairn_fetch::{FetchError, Fetcher, Reporter, join_mirror, open_decompressed}
 use cairn_openpgp::{Keyring, PgpError};
 use cairn_package::{Checksum, Package, RepoId, RepoPackages};
 use cairn_rpmmd::{
-    RepoMd, RepoMdData, RpmMdError, parse_filelists, parse_primary_each, parse_repomd,
+    RepoMd, RepoMdData, RpmMdError, parse_filelists, parse_primary_sized, parse_repomd,
 };
 use std::collections::HashMap;
 use std::io::{self, BufReader, Read};
@@ -236,13 +236,24 @@ pub fn load_repo(
         &primary,
         reporter,
         |input, origin| {
-            parse_primary_each(input, origin, |p| {
-                if (arches.is_empty() || arches.contains(&p.arch))
-                    && !excludes.as_ref().is_some_and(|g| g.is_match(&p.name))
-                {
-                    packages.push(p);
-                }
-            })
+            // the declared count arrives before the first package: reserve once
+            let reserve = std::cell::Cell::new(0usize);
+            let n = parse_primary_sized(
+                input,
+                origin,
+                |n| reserve.set(usize::try_from(n).unwrap_or(0).min(1 << 20)),
+                |p| {
+                    if packages.capacity() == 0 && reserve.get() > 0 {
+                        packages.reserve_exact(reserve.get());
+                    }
+                    if (arches.is_empty() || arches.contains(&p.arch))
+                        && !excludes.as_ref().is_some_and(|g| g.is_match(&p.name))
+                    {
+                        packages.push(p);
+                    }
+                },
+            )?;
+            Ok(n)
         },
     )?;
 

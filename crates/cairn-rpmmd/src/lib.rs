@@ -16,5 +16,5 @@ mod xml;
 
 pub use error::RpmMdError;
 pub use filelists::parse_filelists;
-pub use primary::{parse_primary, parse_primary_each};
+pub use primary::{parse_primary, parse_primary_each, parse_primary_sized};
 pub use repomd::{RepoMd, RepoMdData, parse_repomd};

@@ -12,7 +12,18 @@ use std::io::BufRead;
 /// Parse a whole (decompressed) `primary.xml` into packages, in document order.
 pub fn parse_primary(input: impl BufRead, origin: &str) -> Result<Vec<Package>, RpmMdError> {
     let mut out = Vec::new();
-    parse_primary_each(input, origin, |p| out.push(p))?;
+    let hint = std::cell::Cell::new(0usize);
+    parse_primary_sized(
+        input,
+        origin,
+        |n| hint.set(usize::try_from(n).unwrap_or(0).min(1 << 20)),
+        |p| {
+            if out.capacity() == 0 {
+                out.reserve_exact(hint.get());
+            }
+            out.push(p);
+        },
+    )?;
     Ok(out)
 }
 
@@ -25,6 +36,18 @@ pub fn parse_primary(input: impl BufRead, origin: &str) -> Result<Vec<Package>, 
 pub fn parse_primary_each(
     input: impl BufRead,
     origin: &str,
+    f: impl FnMut(Package),
+) -> Result<usize, RpmMdError> {
+    parse_primary_sized(input, origin, |_| {}, f)
+}
+
+/// [`parse_primary_each`], also telling `on_count` the package count the document declares
+/// (`<metadata packages="N">`) before the first package, so a caller can reserve space
+/// once instead of growing (and copying) a large vector.
+pub fn parse_primary_sized(
+    input: impl BufRead,
+    origin: &str,
+    mut on_count: impl FnMut(u64),
     mut f: impl FnMut(Package),
 ) -> Result<usize, RpmMdError> {
     let mut x = Xml::new(input, origin);
@@ -54,6 +77,9 @@ pub fn parse_primary_each(
                     }
                     root_seen = true;
                     declared = x.u64_attr(e, b"packages", || "<metadata>".to_owned())?;
+                    if let Some(n) = declared {
+                        on_count(n);
+                    }
                     continue;
                 }
                 let Some(p) = pkg.as_mut() else {
@@ -389,7 +415,7 @@ fn entry<R: BufRead>(
     };
     Ok(Some(Dep::Atom(Atom {
         name,
-        constraint,
+        constraint: constraint.map(Box::new),
         arch: None,
     })))
 }
@@ -444,10 +470,10 @@ mod tests {
     fn atom(name: &str, op: Op, e: u64, v: &str, r: Option<&str>) -> Dep {
         Dep::Atom(Atom {
             name: name.into(),
-            constraint: Some(Constraint {
+            constraint: Some(Box::new(Constraint {
                 op,
                 version: Version::Rpm(Evr::new(e, v, r.map(str::to_owned))),
-            }),
+            })),
             arch: None,
         })
     }

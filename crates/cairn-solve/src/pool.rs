@@ -130,17 +130,20 @@ impl<'a> Pool<'a> {
         // name -> (priority, [(repo, pkg)])
         // (name, best priority, [(repo, package)])
         type Group<'n> = (&'n str, i32, Vec<(u32, u32)>);
-        let mut groups: Vec<Group<'a>> = Vec::new();
-        let mut group_of: HashMap<&'a str, usize> = HashMap::default();
+        let total: usize = repos.iter().map(|r| r.packages.len()).sum();
+        let mut groups: Vec<Group<'a>> = Vec::with_capacity(total);
+        let mut group_of: HashMap<&'a str, usize> =
+            HashMap::with_capacity_and_hasher(total, Default::default());
         let mut excluded: HashMap<&'a str, bool> = HashMap::default();
         for (ri, repo) in repos.iter().enumerate() {
             for (pi, p) in repo.packages.iter().enumerate() {
                 if !arch_ok(flavor, &req.arch, &p.arch) {
                     continue;
                 }
-                let ex = *excluded
-                    .entry(p.name.as_str())
-                    .or_insert_with(|| req.excludes.iter().any(|g| glob_match(g, &p.name)));
+                let ex = !req.excludes.is_empty()
+                    && *excluded
+                        .entry(p.name.as_str())
+                        .or_insert_with(|| req.excludes.iter().any(|g| glob_match(g, &p.name)));
                 if ex {
                     continue;
                 }
@@ -161,7 +164,8 @@ impl<'a> Pool<'a> {
         let mut names = Interned::new();
         let mut solvables = Vec::new();
         let mut by_name = Vec::with_capacity(groups.len());
-        let mut prov_index: HashMap<&'a str, Vec<SolvableId>> = HashMap::default();
+        let mut prov_index: HashMap<&'a str, Vec<SolvableId>> =
+            HashMap::with_capacity_and_hasher(total, Default::default());
         let mut obs_index: HashMap<&'a str, Vec<SolvableId>> = HashMap::default();
         for (name, _, members) in &groups {
             let nid = NameId::from_index(names.intern((*name).to_owned()) as usize);

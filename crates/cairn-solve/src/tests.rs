@@ -26,10 +26,10 @@ fn atom(deb: bool, s: &str) -> Atom {
             ">" | ">>" => Op::Gt,
             o => panic!("op {o}"),
         };
-        a.constraint = Some(Constraint {
+        a.constraint = Some(Box::new(Constraint {
             op,
             version: ver(deb, parts[2]),
-        });
+        }));
     }
     a
 }

@@ -12,10 +12,12 @@ fn rpm_atom(name: &str, c: Option<(Op, &str)>) -> Dep {
     Dep::Atom(Atom {
         name: name.into(),
         arch: None,
-        constraint: c.map(|(op, v)| Constraint {
-            op,
-            version: Version::Rpm(Evr::parse(v).unwrap()),
-        }),
+        constraint: c
+            .map(|(op, v)| Constraint {
+                op,
+                version: Version::Rpm(Evr::parse(v).unwrap()),
+            })
+            .map(Box::new),
     })
 }
 fn a(name: &str) -> Dep {
@@ -153,10 +155,12 @@ fn debian_relations() {
         Dep::Atom(Atom {
             name: name.into(),
             arch: arch.map(Into::into),
-            constraint: c.map(|(op, v)| Constraint {
-                op,
-                version: Version::Deb(DebVersion::parse(v).unwrap()),
-            }),
+            constraint: c
+                .map(|(op, v)| Constraint {
+                    op,
+                    version: Version::Deb(DebVersion::parse(v).unwrap()),
+                })
+                .map(Box::new),
         })
     };
     let got =
@@ -257,7 +261,7 @@ fn dc(op: Op, v: &str) -> Constraint {
 fn atom_c(name: &str, c: Option<Constraint>) -> Atom {
     Atom {
         name: name.into(),
-        constraint: c,
+        constraint: c.map(Box::new),
         arch: None,
     }
 }
@@ -436,10 +440,12 @@ fn rpm_leaf() -> impl Strategy<Value = Dep> {
         Dep::Atom(Atom {
             name: n,
             arch: None,
-            constraint: c.map(|(op, e)| Constraint {
-                op,
-                version: Version::Rpm(e),
-            }),
+            constraint: c
+                .map(|(op, e)| Constraint {
+                    op,
+                    version: Version::Rpm(e),
+                })
+                .map(Box::new),
         })
     })
 }
@@ -492,10 +498,12 @@ fn deb_atom() -> impl Strategy<Value = Dep> {
             Dep::Atom(Atom {
                 name: n,
                 arch: arch.map(Into::into),
-                constraint: c.map(|(op, v)| Constraint {
-                    op,
-                    version: Version::Deb(v),
-                }),
+                constraint: c
+                    .map(|(op, v)| Constraint {
+                        op,
+                        version: Version::Deb(v),
+                    })
+                    .map(Box::new),
             })
         })
 }
