@@ -73,6 +73,12 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Download every package cairn.lock pins into the cache, each verified against the
+    /// lock's checksum (with --offline: check that all of them are already there).
+    Fetch {
+        /// Images whose packages to fetch (default: all).
+        images: Vec<String>,
+    },
     /// Print the JSON Schema of cairn.toml.
     Schema,
     /// Print the project as cairn understands it (after defaults and validation).
@@ -215,6 +221,32 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             cairn_project::write_atomic(&lock_path, text.as_bytes())?;
             progress.finish();
             report_lock(cli, &lock_path, previous.as_ref(), &lock, &resolved)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Fetch { images } => {
+            let Some(lock) = cairn_project::read_lock(&lock_path)? else {
+                progress.finish();
+                bail!(
+                    "{} does not exist; run `cairn lock` first",
+                    lock_path.display()
+                );
+            };
+            let fetched = session.fetch(&lock, images, &progress)?;
+            progress.finish();
+            let total: u64 = fetched.iter().map(|f| f.package.size).sum();
+            match cli.output {
+                Output::Json => println!("{}", serde_json::to_string_pretty(&fetched)?),
+                Output::Human => {
+                    for f in &fetched {
+                        println!("{}", f.path.display());
+                    }
+                }
+            }
+            note(&format!(
+                "{} packages ({}) verified in the cache",
+                fetched.len(),
+                human_size(total)
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema | Command::Config => unreachable!("handled above"),

@@ -56,6 +56,10 @@ pub enum ProjectError {
     },
     #[error("image `{image}`: {source}")]
     Solve { image: String, source: SolveError },
+    #[error("image `{image}` is not in {lock}; run `cairn lock`")]
+    NotLocked { image: String, lock: String },
+    #[error("fetching {package}: {message}")]
+    Fetch { package: String, message: String },
     #[error("no image named `{name}`; the project defines: {known}")]
     UnknownImage { name: String, known: String },
 }
@@ -205,6 +209,59 @@ impl Session {
             })
     }
 
+    /// The apt source configurations a project source stands for: one for an `apt`
+    /// source, one per enabled host source for `host-apt`. Repository ids are prefixed
+    /// with the project source name.
+    fn apt_configs(
+        &self,
+        name: &str,
+        arch: &str,
+    ) -> Result<Vec<cairn_apt::AptSourceConfig>, ProjectError> {
+        let err = |m: String| ProjectError::Source {
+            source_name: name.to_owned(),
+            message: m,
+        };
+        match &self.project.sources[name] {
+            Source::Apt(a) => Ok(vec![cairn_apt::AptSourceConfig {
+                id: name.to_owned(),
+                uris: a.uris.clone(),
+                suites: a.suites.clone(),
+                components: a.components.clone(),
+                signed_by: a.signed_by.iter().map(|k| self.resolve_path(k)).collect(),
+                arch: arch.to_owned(),
+                priority: a.priority,
+            }]),
+            Source::HostApt { priority, .. } => {
+                let mut configs = cairn_apt::host_sources(arch).map_err(|e| err(e.to_string()))?;
+                if configs.is_empty() {
+                    return Err(err("this machine has no enabled apt sources \
+                         (/etc/apt/sources.list, /etc/apt/sources.list.d)"
+                        .into()));
+                }
+                for cfg in &mut configs {
+                    cfg.id = format!("{name}-{}", cfg.id);
+                    cfg.priority = *priority;
+                }
+                Ok(configs)
+            }
+            Source::RpmMd(_) => Ok(vec![]),
+        }
+    }
+
+    /// A fetcher for an rpm-md source (with its own extra CA certificates).
+    fn rpm_fetcher(&self, r: &cairn_config::RpmMdSource) -> Result<cairn_fetch::Fetcher, String> {
+        let cache = self.cache().map_err(|e| e.to_string())?;
+        cairn_fetch::Fetcher::new(
+            cache,
+            cairn_fetch::FetchOptions {
+                offline: self.opts.offline,
+                extra_ca_certs: r.sslcacert.iter().map(|c| self.resolve_path(c)).collect(),
+                ..cairn_fetch::FetchOptions::default()
+            },
+        )
+        .map_err(|e| e.to_string())
+    }
+
     fn load_source(
         &mut self,
         name: &str,
@@ -238,15 +295,7 @@ impl Session {
                     excludes: r.exclude.clone(),
                     arches: rpm_arches(arch),
                 };
-                let fetcher = cairn_fetch::Fetcher::new(
-                    self.cache()?,
-                    cairn_fetch::FetchOptions {
-                        offline: self.opts.offline,
-                        extra_ca_certs: r.sslcacert.iter().map(|c| self.resolve_path(c)).collect(),
-                        ..cairn_fetch::FetchOptions::default()
-                    },
-                )
-                .map_err(|e| err(e.to_string()))?;
+                let fetcher = self.rpm_fetcher(r).map_err(err)?;
                 let mut repo = cairn_repo::load_repo(&fetcher, &cfg, progress)
                     .map_err(|e| err(e.to_string()))?;
                 // the session owns the package list; the repo keeps only its metadata
@@ -261,39 +310,10 @@ impl Session {
                     }],
                 }
             }
-            Source::Apt(a) => {
-                let cfg = cairn_apt::AptSourceConfig {
-                    id: name.to_owned(),
-                    uris: a.uris.clone(),
-                    suites: a.suites.clone(),
-                    components: a.components.clone(),
-                    signed_by: a.signed_by.iter().map(|k| self.resolve_path(k)).collect(),
-                    arch: arch.to_owned(),
-                    priority: a.priority,
-                };
-                let client = cairn_apt::AptClient::new(self.cache()?, self.opts.offline);
-                let packages = client
-                    .update_and_load(&cfg, progress)
-                    .map_err(|e| err(e.to_string()))?;
-                LoadedSource {
-                    kind: "apt",
-                    repos: vec![Loaded {
-                        packages,
-                        rpm: None,
-                        filelists: true,
-                    }],
-                }
-            }
-            Source::HostApt { priority, .. } => {
-                let configs = cairn_apt::host_sources(arch).map_err(|e| err(e.to_string()))?;
-                if configs.is_empty() {
-                    return Err(err("this machine has no enabled apt sources (/etc/apt/sources.list, /etc/apt/sources.list.d)".into()));
-                }
+            Source::Apt(_) | Source::HostApt { .. } => {
                 let client = cairn_apt::AptClient::new(self.cache()?, self.opts.offline);
                 let mut repos = Vec::new();
-                for mut cfg in configs {
-                    cfg.id = format!("{name}-{}", cfg.id);
-                    cfg.priority = *priority;
+                for cfg in self.apt_configs(name, arch)? {
                     let packages = client
                         .update_and_load(&cfg, progress)
                         .map_err(|e| err(e.to_string()))?;
@@ -509,6 +529,131 @@ impl Session {
         Ok((lock, out))
     }
 
+    /// Download every package `lock` pins for `images` (all when empty) into the cache,
+    /// each verified against the checksum in the lock. Offline, everything must already
+    /// be cached; the error names what is missing.
+    pub fn fetch(
+        &mut self,
+        lock: &Lockfile,
+        images: &[String],
+        progress: &dyn Progress,
+    ) -> Result<Vec<Fetched>, ProjectError> {
+        let names = self.image_names(images)?;
+        // (repo id, arch) -> packages, each once
+        let mut groups: BTreeMap<(&str, &str), std::collections::BTreeSet<&LockedPackage>> =
+            BTreeMap::new();
+        for n in &names {
+            let img = lock.images.get(n).ok_or_else(|| ProjectError::NotLocked {
+                image: n.clone(),
+                lock: "cairn.lock".into(),
+            })?;
+            for p in &img.packages {
+                groups
+                    .entry((p.repo.as_str(), img.arch.as_str()))
+                    .or_default()
+                    .insert(p);
+            }
+        }
+        let mut out = Vec::new();
+        for ((repo_id, arch), pkgs) in groups {
+            let repo = &lock.repos[repo_id];
+            let fetch_err = |p: &LockedPackage, m: String| ProjectError::Fetch {
+                package: format!("{} {} {} from {repo_id}", p.name, p.evr, p.arch),
+                message: m,
+            };
+            let Some(source) = self.project.sources.get(&repo.source).cloned() else {
+                return Err(ProjectError::Source {
+                    source_name: repo.source.clone(),
+                    message: format!(
+                        "the lock takes packages from it (repository `{repo_id}`) but the project no longer declares it; run `cairn lock`"
+                    ),
+                });
+            };
+            progress.phase(&format!("fetching {} packages from {repo_id}", pkgs.len()));
+            match &source {
+                Source::RpmMd(r) => {
+                    let fetcher = self.rpm_fetcher(r).map_err(|m| ProjectError::Source {
+                        source_name: repo.source.clone(),
+                        message: m,
+                    })?;
+                    let urls = repo
+                        .urls
+                        .iter()
+                        .map(|u| url::Url::parse(u))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| ProjectError::Source {
+                            source_name: repo.source.clone(),
+                            message: format!("lock URL: {e}"),
+                        })?;
+                    for p in pkgs {
+                        let sum = cairn_package::Checksum::parse(&p.checksum).ok_or_else(|| {
+                            fetch_err(
+                                p,
+                                format!("the lock's checksum {:?} is not algo:hex", p.checksum),
+                            )
+                        })?;
+                        let path = cairn_repo::fetch_package(
+                            &fetcher,
+                            &urls,
+                            &p.location,
+                            &sum,
+                            p.size,
+                            progress,
+                        )
+                        .map_err(|e| fetch_err(p, e.to_string()))?;
+                        out.push(Fetched {
+                            package: p.clone(),
+                            path,
+                        });
+                    }
+                }
+                Source::Apt(_) | Source::HostApt { .. } => {
+                    let cfg = self
+                        .apt_configs(&repo.source, arch)?
+                        .into_iter()
+                        .find(|c| c.id == repo_id)
+                        .ok_or_else(|| ProjectError::Source {
+                            source_name: repo.source.clone(),
+                            message: format!(
+                                "it no longer has the repository `{repo_id}` the lock refers to; run `cairn lock`"
+                            ),
+                        })?;
+                    let mut refs = Vec::new();
+                    for p in &pkgs {
+                        let checksum =
+                            cairn_package::Checksum::parse(&p.checksum).ok_or_else(|| {
+                                fetch_err(
+                                    p,
+                                    format!("the lock's checksum {:?} is not algo:hex", p.checksum),
+                                )
+                            })?;
+                        refs.push(cairn_apt::DebRef {
+                            name: p.name.clone(),
+                            version: p.evr.clone(),
+                            arch: p.arch.clone(),
+                            checksum,
+                        });
+                    }
+                    let client = cairn_apt::AptClient::new(self.cache()?, self.opts.offline);
+                    let paths = client.fetch_debs(&cfg, &refs, progress).map_err(|e| {
+                        ProjectError::Source {
+                            source_name: repo.source.clone(),
+                            message: e.to_string(),
+                        }
+                    })?;
+                    for (p, path) in pkgs.into_iter().zip(paths) {
+                        out.push(Fetched {
+                            package: p.clone(),
+                            path,
+                        });
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| a.package.cmp(&b.package));
+        Ok(out)
+    }
+
     fn image_names(&self, images: &[String]) -> Result<Vec<String>, ProjectError> {
         if images.is_empty() {
             return Ok(self.project.images.keys().cloned().collect());
@@ -578,6 +723,14 @@ fn take_repo_packages(r: &mut RepoPackages) -> RepoPackages {
         base_urls: r.base_urls.clone(),
         packages: std::mem::take(&mut r.packages),
     }
+}
+
+/// A package the lock pins, now in the cache.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Fetched {
+    #[serde(flatten)]
+    pub package: LockedPackage,
+    pub path: PathBuf,
 }
 
 fn reason_text(r: &cairn_solve::Reason) -> String {

@@ -392,3 +392,148 @@ fn file_requests_load_filelists_on_demand() {
     assert_eq!(names, ["hello-data"]);
     assert!(stderr(&o).contains("\"timings\""), "{}", stderr(&o));
 }
+
+#[test]
+fn fetch_downloads_exactly_what_the_lock_pins_and_verifies_it() {
+    // a private copy of the signed fixture repository, so it can be tampered with
+    let f = fixture();
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    let o = Command::new("cp")
+        .arg("-a")
+        .arg(&f.repo)
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let p = Project::new(&format!(
+        "[project]\narch = \"x86_64\"\n[sources.fx]\nkind = \"rpm-md\"\nbaseurl = \"file://{}\"\ngpgkey = \"{}\"\n\
+         [images.base]\npackages = [\"hello\"]\n",
+        repo.display(),
+        repo.join("RPM-GPG-KEY-fixture").display()
+    ));
+    let o = p.cairn(&["fetch"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("run `cairn lock` first"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(p.cairn(&["lock"]).status.success());
+
+    let o = p.cairn(&["-O", "json", "fetch"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let got = v.as_array().unwrap();
+    assert_eq!(got.len(), 4);
+    for g in got {
+        // the cached file is the RPM the lock pins: rpm reads it and its digest matches
+        let path = g["path"].as_str().unwrap();
+        let q = Command::new("rpm")
+            .args(["-qp", "--qf", "%{NAME}", path])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&q.stdout),
+            g["name"].as_str().unwrap()
+        );
+        let sha = Command::new("sha256sum").arg(path).output().unwrap();
+        let hex = String::from_utf8_lossy(&sha.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned();
+        assert_eq!(format!("sha256:{hex}"), g["checksum"].as_str().unwrap());
+    }
+    // offline: everything is already there
+    let o = p.cairn(&["--offline", "fetch"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // a fresh cache, and an RPM replaced on the mirror after locking: refused, named
+    let lock = fs_err::read_to_string(p.path("cairn.lock")).unwrap();
+    let libhello = fs_err::read_dir(&repo)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("libhello-1.0")
+        })
+        .unwrap();
+    let mut bytes = fs_err::read(&libhello).unwrap();
+    let n = bytes.len();
+    bytes[n - 10] ^= 0xff;
+    fs_err::write(&libhello, bytes).unwrap();
+    fs_err::remove_dir_all(&p.cache).unwrap();
+    let o = p.cairn(&["fetch"]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("libhello 1.0-1 x86_64"), "{e}");
+    assert!(e.contains("sha256"), "{e}");
+    assert_eq!(fs_err::read_to_string(p.path("cairn.lock")).unwrap(), lock);
+}
+
+#[test]
+fn builtin_default_locks_and_fetches_debian_packages_through_apt() {
+    // the main job's data path on the built-in default, into a private cache
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let cairn = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .arg("-C")
+            .arg(dir.path())
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = cairn(&["lock"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("# image minimal-vm (amd64): "), "{out}");
+    for pkg in [
+        "linux-image-amd64",
+        "systemd-sysv",
+        "openssh-server",
+        "base-files",
+        "dpkg",
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with(&format!("{pkg} "))),
+            "{pkg} missing:\n{out}"
+        );
+    }
+    let o = cairn(&["--offline", "lock", "--check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // fetching a few of the pinned .debs: restrict the lock to them
+    let lock = fs_err::read_to_string(dir.path().join("cairn.lock")).unwrap();
+    let keep = ["\"hostname\"", "\"debianutils\"", "\"base-passwd\""];
+    let small: String = lock
+        .lines()
+        .filter(|l| {
+            !l.starts_with("  { ") || keep.iter().any(|k| l.contains(&format!("name = {k}")))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs_err::write(dir.path().join("cairn.lock"), &small).unwrap();
+    let o = cairn(&["-O", "json", "fetch"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3, "{v}");
+    for g in v.as_array().unwrap() {
+        let q = Command::new("dpkg-deb")
+            .args(["-f", g["path"].as_str().unwrap(), "Package", "Version"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&q.stdout);
+        assert!(
+            text.contains(g["name"].as_str().unwrap()) && text.contains(g["evr"].as_str().unwrap()),
+            "{text}"
+        );
+    }
+    let o = cairn(&["--offline", "fetch"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
