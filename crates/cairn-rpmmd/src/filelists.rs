@@ -32,13 +32,7 @@ pub fn parse_filelists(
                 let empty = matches!(ev, Event::Empty(_));
                 let name = local(e);
                 if !root_seen {
-                    if name != b"filelists" {
-                        return Err(RpmMdError::WrongRoot {
-                            origin: origin.to_owned(),
-                            expected: "<filelists> (filelists.xml)",
-                            found: String::from_utf8_lossy(e.name().0).into_owned(),
-                        });
-                    }
+                    x.expect_root(e, b"filelists", "<filelists> (filelists.xml)")?;
                     root_seen = true;
                     declared = x.u64_attr(e, b"packages", || "<filelists>".to_owned())?;
                     if empty {

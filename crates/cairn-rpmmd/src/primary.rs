@@ -68,13 +68,7 @@ pub fn parse_primary_sized(
                 let empty = matches!(ev, Event::Empty(_));
                 let name = local(e);
                 if !root_seen {
-                    if name != b"metadata" {
-                        return Err(RpmMdError::WrongRoot {
-                            origin: origin.to_owned(),
-                            expected: "<metadata> (primary.xml)",
-                            found: String::from_utf8_lossy(e.name().0).into_owned(),
-                        });
-                    }
+                    x.expect_root(e, b"metadata", "<metadata> (primary.xml)")?;
                     root_seen = true;
                     declared = x.u64_attr(e, b"packages", || "<metadata>".to_owned())?;
                     if let Some(n) = declared {

@@ -78,13 +78,7 @@ pub fn parse_repomd(bytes: &[u8], origin: &str) -> Result<RepoMd, RpmMdError> {
                 let empty = matches!(ev, Event::Empty(_));
                 let name = local(e);
                 if !root_seen {
-                    if name != b"repomd" {
-                        return Err(RpmMdError::WrongRoot {
-                            origin: origin.to_owned(),
-                            expected: "<repomd>",
-                            found: String::from_utf8_lossy(e.name().0).into_owned(),
-                        });
-                    }
+                    x.expect_root(e, b"repomd", "<repomd>")?;
                     root_seen = true;
                     continue;
                 }

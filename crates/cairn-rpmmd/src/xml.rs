@@ -14,6 +14,23 @@ pub(crate) struct Xml<R> {
 }
 
 impl<R: BufRead> Xml<R> {
+    /// Check that the first element is the document's expected root `<local>`.
+    pub(crate) fn expect_root(
+        &self,
+        e: &quick_xml::events::BytesStart<'_>,
+        local_name: &[u8],
+        expected: &'static str,
+    ) -> Result<(), RpmMdError> {
+        if local(e) == local_name {
+            return Ok(());
+        }
+        Err(RpmMdError::WrongRoot {
+            origin: self.origin.clone(),
+            expected,
+            found: String::from_utf8_lossy(e.name().0).into_owned(),
+        })
+    }
+
     pub fn new(input: R, origin: &str) -> Self {
         let mut reader = quick_xml::Reader::from_reader(input);
         let cfg = reader.config_mut();
