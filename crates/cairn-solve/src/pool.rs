@@ -17,6 +17,7 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::BTreeSet;
 use std::fmt::Display;
 use std::hash::Hash;
+use std::rc::Rc;
 
 /// What a version set selects among the candidates of its name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -78,7 +79,7 @@ pub(crate) struct Pool<'a> {
     pub(crate) flavor: Flavor,
     arch: String,
     solvables: Vec<Solv>,
-    names: RefCell<Interned<String>>,
+    names: RefCell<Interned<Rc<str>>>,
     /// Candidates per package name (index = name id); names interned later have none.
     by_name: Vec<Vec<SolvableId>>,
     multi: Vec<bool>,
@@ -89,7 +90,7 @@ pub(crate) struct Pool<'a> {
     /// Path -> solvables owning it, for the paths any candidate depends on.
     files: OnceCell<HashMap<&'a str, Vec<SolvableId>>>,
     extra_files: RefCell<HashMap<String, Vec<SolvableId>>>,
-    atoms: RefCell<Interned<Atom>>,
+    atoms: RefCell<Interned<Rc<Atom>>>,
     vsets: RefCell<Interned<(NameId, VsKind)>>,
     lit_cache: RefCell<HashMap<VsKind, Vec<VersionSetId>>>,
     unions: RefCell<Interned<Vec<VersionSetId>>>,
@@ -168,7 +169,7 @@ impl<'a> Pool<'a> {
             HashMap::with_capacity_and_hasher(total, Default::default());
         let mut obs_index: HashMap<&'a str, Vec<SolvableId>> = HashMap::default();
         for (name, _, members) in &groups {
-            let nid = NameId::from_index(names.intern((*name).to_owned()) as usize);
+            let nid = NameId::from_index(names.intern(Rc::from(*name)) as usize);
             let mut list = Vec::with_capacity(members.len());
             for &(repo, pkg) in members {
                 let sid = SolvableId::from_index(solvables.len());
@@ -268,7 +269,7 @@ impl<'a> Pool<'a> {
         if let Some(&i) = n.index.get(name) {
             return NameId::from_index(i as usize);
         }
-        NameId::from_index(n.intern(name.to_owned()) as usize)
+        NameId::from_index(n.intern(Rc::from(name)) as usize)
     }
 
     pub(crate) fn candidates_of(&self, n: NameId) -> &[SolvableId] {
@@ -287,11 +288,12 @@ impl<'a> Pool<'a> {
         if let Some(&i) = atoms.index.get(a) {
             return i;
         }
-        atoms.intern(a.clone())
+        atoms.intern(Rc::new(a.clone()))
     }
 
-    pub(crate) fn atom(&self, i: u32) -> Atom {
-        self.atoms.borrow().items[i as usize].clone()
+    /// An interned atom (a reference count, not a copy: this is on the solver's hot path).
+    pub(crate) fn atom(&self, i: u32) -> Rc<Atom> {
+        Rc::clone(&self.atoms.borrow().items[i as usize])
     }
 
     fn intern_vs(&self, name: NameId, kind: VsKind) -> VersionSetId {
@@ -310,8 +312,8 @@ impl<'a> Pool<'a> {
         ConditionId::new(self.conds.borrow_mut().intern(c))
     }
 
-    pub(crate) fn name_str(&self, n: NameId) -> String {
-        self.names.borrow().items[n.to_index()].clone()
+    pub(crate) fn name_str(&self, n: NameId) -> Rc<str> {
+        Rc::clone(&self.names.borrow().items[n.to_index()])
     }
 
     pub(crate) fn nevra(&self, s: SolvableId) -> String {
@@ -481,7 +483,7 @@ impl<'a> Pool<'a> {
     fn order_names(&self, cap: &str, groups: &mut [(NameId, Vec<SolvableId>)]) {
         groups.sort_by_cached_key(|(n, _)| {
             let name = self.name_str(*n);
-            (name != cap, name)
+            (&*name != cap, name)
         });
     }
 
@@ -609,7 +611,7 @@ impl<'a> Pool<'a> {
                 .collect();
             pos.sort_by_cached_key(|&v| {
                 let name = self.name_str(self.version_set_name(v));
-                (!caps.contains(&name.as_str()), name)
+                (!caps.contains(&&*name), name)
             });
         }
         let requirement = match pos.len() {
@@ -847,7 +849,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 fn suggestions(pool: &Pool<'_>, name: &str) -> Vec<String> {
     let names = pool.names.borrow();
-    let mut scored: Vec<(usize, &String)> = names.items[..pool.by_name.len()]
+    let mut scored: Vec<(usize, &Rc<str>)> = names.items[..pool.by_name.len()]
         .iter()
         .filter_map(|n| {
             let d = edit_distance(name, n);
@@ -856,7 +858,11 @@ fn suggestions(pool: &Pool<'_>, name: &str) -> Vec<String> {
         })
         .collect();
     scored.sort();
-    scored.into_iter().take(5).map(|(_, n)| n.clone()).collect()
+    scored
+        .into_iter()
+        .take(5)
+        .map(|(_, n)| n.to_string())
+        .collect()
 }
 
 pub(crate) fn solve(repos: &[RepoPackages], req: &Request) -> Result<Solution, SolveError> {
@@ -904,7 +910,7 @@ pub(crate) fn solve(repos: &[RepoPackages], req: &Request) -> Result<Solution, S
                 let mut vs: Vec<VersionSetId> = pool
                     .group_by_name(&obsoleters)
                     .into_iter()
-                    .filter(|(n, _)| pool.name_str(*n) != a.name)
+                    .filter(|(n, _)| *pool.name_str(*n) != *a.name)
                     .map(|(n, _)| pool.intern_vs(n, VsKind::Obsoleting(id)))
                     .collect();
                 for v in pool.lit_vsets(&Lit::Atom(a)) {
