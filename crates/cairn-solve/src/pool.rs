@@ -1025,7 +1025,70 @@ pub(crate) fn solve(repos: &[RepoPackages], req: &Request) -> Result<Solution, S
             files: missing.into_iter().collect(),
         });
     }
+    let protected: HashSet<SolvableId> = weak_of.keys().copied().collect();
+    let chosen = prune_redundant(pool, &roots, chosen, &protected);
     Ok(reasons(pool, &roots, &chosen, &weak_of))
+}
+
+/// Drop chosen packages nothing needs: not requested, not a weak addition, and every
+/// capability a remaining package requires that they provide is also provided by another
+/// remaining package. A SAT solver can settle a requirement with one provider before a
+/// later decision brings in another that covers it too (for example a real package and a
+/// package that `Provides:` its name); dnf and apt would not install the first one.
+/// Removal goes one package at a time, so two interchangeable providers never both go.
+fn prune_redundant(
+    pool: &Pool<'_>,
+    roots: &[RootReq],
+    mut set: Vec<SolvableId>,
+    protected: &HashSet<SolvableId>,
+) -> Vec<SolvableId> {
+    loop {
+        let in_set: HashSet<SolvableId> = set.iter().copied().collect();
+        let mut needed: HashSet<SolvableId> = HashSet::default();
+        let need = |d: &Dep, needed: &mut HashSet<SolvableId>| match d {
+            Dep::Atom(a) => {
+                let provs: Vec<SolvableId> = pool
+                    .providers(a)
+                    .into_iter()
+                    .filter(|p| in_set.contains(p))
+                    .collect();
+                if provs.len() == 1 {
+                    needed.insert(provs[0]);
+                }
+            }
+            // rich dependencies: every chosen provider of any of their atoms stays
+            rich => {
+                for a in rich.atoms() {
+                    needed.extend(pool.providers(a).into_iter().filter(|p| in_set.contains(p)));
+                }
+            }
+        };
+        for r in roots {
+            for a in r.dep.atoms() {
+                needed.extend(pool.providers(a).into_iter().filter(|p| in_set.contains(p)));
+            }
+        }
+        for &s in &set {
+            let p = pool.pkg(s);
+            for d in &p.requires {
+                need(d, &mut needed);
+            }
+            // a conditional conflict (`unless`, `if`) can come into force when a package
+            // leaves: keep whatever its conditions see
+            for d in p.conflicts.iter().filter(|d| !matches!(d, Dep::Atom(_))) {
+                for a in d.atoms() {
+                    needed.extend(pool.providers(a).into_iter().filter(|p| in_set.contains(p)));
+                }
+            }
+        }
+        let Some(pos) = set
+            .iter()
+            .position(|s| !needed.contains(s) && !protected.contains(s))
+        else {
+            return set;
+        };
+        set.remove(pos);
+    }
 }
 
 /// Is `a` provided by one of `chosen`?
