@@ -24,6 +24,10 @@
 //!   are merged and ordered that way, as libsolv does: `(b or a)` prefers `a`. Debian
 //!   keeps the alternatives in the order written (apt takes the first that can be
 //!   satisfied). A provider already chosen always satisfies the dependency.
+//! - After solving, a chosen package that is not requested, not a weak addition, and
+//!   whose every capability in use is also provided by another chosen package is
+//!   dropped (one at a time), so an early choice a later one made redundant is not
+//!   installed (see `tests/cases/redundant-provider.txt`).
 //! - Rich dependencies are converted to conjunctive normal form over "some provider of X
 //!   is installed" literals; negated literals become resolvo conditions, so `if`/`unless`
 //!   never install the condition on their own account (except `unless`, whose CNF
