@@ -154,11 +154,6 @@ impl AptClient {
         let mut packages = Vec::new();
         for t in &targets {
             let release = &releases[&t.release];
-            let data = read_index(&t.filename, &t.meta_key).map_err(|reason| AptError::Index {
-                source_id: src.id.clone(),
-                index: t.filename.display().to_string(),
-                reason,
-            })?;
             let Some(entry) = release.file(&t.meta_key) else {
                 return Err(AptError::Index {
                     source_id: src.id.clone(),
@@ -167,8 +162,28 @@ impl AptClient {
                         .into(),
                 });
             };
-            let actual = hash_bytes(ChecksumAlgo::Sha256, &data);
-            if actual.hex != entry.sha256 || data.len() as u64 != entry.size {
+            let index_err = |reason: String| AptError::Index {
+                source_id: src.id.clone(),
+                index: t.filename.display().to_string(),
+                reason,
+            };
+            // hash while parsing (no copy of a 90 MB index in memory); a parse error on
+            // data that also fails the checksum is reported as the checksum mismatch
+            let mut input = BufReader::with_capacity(
+                256 * 1024,
+                HashCount {
+                    inner: open_index(&t.filename, &t.meta_key).map_err(index_err)?,
+                    hasher: cairn_cache::Hasher::new(ChecksumAlgo::Sha256),
+                    count: 0,
+                },
+            );
+            let origin = format!("{} {} ({})", t.release, t.meta_key, t.filename.display());
+            let parsed = parse_packages(&mut input, &origin);
+            std::io::copy(&mut input, &mut std::io::sink())
+                .map_err(|e| index_err(format!("reading: {e}")))?;
+            let hc = input.into_inner();
+            let actual = hc.hasher.finish();
+            if actual.hex != entry.sha256 || hc.count != entry.size {
                 return Err(AptError::ChecksumMismatch {
                     source_id: src.id.clone(),
                     package: format!(
@@ -178,12 +193,11 @@ impl AptClient {
                         t.filename.display()
                     ),
                     expected: format!("{} ({} bytes, from InRelease)", entry.sha256, entry.size),
-                    actual: format!("{} ({} bytes)", actual.hex, data.len()),
+                    actual: format!("{} ({} bytes)", actual.hex, hc.count),
                 });
             }
-            let origin = format!("{} {} ({})", t.release, t.meta_key, t.filename.display());
             packages.extend(
-                parse_packages(&data[..], &origin)?
+                parsed?
                     .into_iter()
                     .filter(|p| p.arch == src.arch || p.arch == "all"),
             );
@@ -539,29 +553,41 @@ fn inrelease_path(t: &IndexTarget) -> Result<PathBuf, AptError> {
 }
 
 /// The uncompressed bytes of an index apt stored (plain, or lz4 when the host's apt
-/// configuration makes apt keep it compressed).
-fn read_index(path: &Path, meta_key: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
+/// configuration makes apt keep it compressed), as a stream.
+fn open_index(path: &Path, meta_key: &str) -> Result<Box<dyn Read>, String> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let file = fs_err::File::open(path).map_err(|e| e.to_string())?;
     if name.ends_with(".lz4") {
-        lz4_flex::frame::FrameDecoder::new(BufReader::new(file))
-            .read_to_end(&mut out)
-            .map_err(|e| format!("corrupt lz4 data: {e}"))?;
+        Ok(Box::new(lz4_flex::frame::FrameDecoder::new(
+            BufReader::new(file),
+        )))
     } else if name.ends_with(&meta_key.replace('/', "_")) {
-        BufReader::new(file)
-            .read_to_end(&mut out)
-            .map_err(|e| e.to_string())?;
+        Ok(Box::new(file))
     } else {
         let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
-        return Err(format!(
+        Err(format!(
             "apt kept it compressed as .{ext}, which cairn does not read"
-        ));
+        ))
     }
-    Ok(out)
+}
+
+/// Counts and hashes what passes through.
+struct HashCount {
+    inner: Box<dyn Read>,
+    hasher: cairn_cache::Hasher,
+    count: u64,
+}
+
+impl Read for HashCount {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.count += n as u64;
+        Ok(n)
+    }
 }
 
 fn is_signature_problem(line: &str) -> bool {

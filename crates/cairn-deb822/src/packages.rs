@@ -153,6 +153,7 @@ pub fn package_from_paragraph(p: &Paragraph, origin: &str) -> Result<Package, De
     pkg.installed_size = installed_size;
     pkg.source = Some(source.unwrap_or_else(|| name.to_owned()));
     pkg.summary = summary;
+    pkg.shrink();
     Ok(pkg)
 }
 

@@ -146,6 +146,25 @@ impl Package {
         }
     }
 
+    /// Drop spare capacity from the dependency and file lists. Parsers call this once per
+    /// package: a 60,000-package universe holds about 450,000 dependency entries, and
+    /// the slack of growing vectors is a tenth of its memory.
+    pub fn shrink(&mut self) {
+        for v in [
+            &mut self.provides,
+            &mut self.requires,
+            &mut self.conflicts,
+            &mut self.obsoletes,
+            &mut self.recommends,
+            &mut self.suggests,
+            &mut self.supplements,
+            &mut self.enhances,
+        ] {
+            v.shrink_to_fit();
+        }
+        self.files.shrink_to_fit();
+    }
+
     /// A package without dependencies, for building test universes and lock entries.
     pub fn bare(name: impl Into<String>, version: Version, arch: impl Into<String>) -> Self {
         Package {

@@ -288,7 +288,7 @@ impl Builder {
             supplements,
             enhances,
         ] = self.deps;
-        Ok(Package {
+        let mut p = Package {
             name,
             version: Version::Rpm(version),
             arch,
@@ -311,7 +311,9 @@ impl Builder {
             essential: false,
             priority: None,
             multi_arch: None,
-        })
+        };
+        p.shrink();
+        Ok(p)
     }
 }
 
