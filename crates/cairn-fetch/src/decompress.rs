@@ -52,12 +52,12 @@ impl fmt::Display for Compression {
 
 /// Open a file, transparently decompressing gzip, xz or zstd detected by magic bytes
 /// (plain otherwise). Read errors name the file and the format ("truncated xz stream in …").
-pub fn open_decompressed(path: &Path) -> Result<Box<dyn Read>, FetchError> {
+pub fn open_decompressed(path: &Path) -> Result<Box<dyn Read + Send>, FetchError> {
     let file = fs_err::File::open(path)?;
     let mut buf = BufReader::with_capacity(64 * 1024, file);
     let magic = buf.fill_buf()?;
     let format = Compression::detect(magic);
-    let inner: Box<dyn Read> = match format {
+    let inner: Box<dyn Read + Send> = match format {
         Compression::None => return Ok(Box::new(buf)),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buf)),
         Compression::Xz => Box::new(xz2::bufread::XzDecoder::new_multi_decoder(buf)),
@@ -88,7 +88,7 @@ pub fn open_decompressed(path: &Path) -> Result<Box<dyn Read>, FetchError> {
 
 /// Gives decoder errors the file name and format they lack.
 struct Decoding {
-    inner: Box<dyn Read>,
+    inner: Box<dyn Read + Send>,
     path: PathBuf,
     format: Compression,
 }

@@ -454,7 +454,7 @@ fn read_metadata<T>(
     mirrors: &[Url],
     data: &RepoMdData,
     reporter: &dyn Reporter,
-    parse: impl FnOnce(&mut BufReader<HashingReader>, &str) -> Result<T, RpmMdError>,
+    parse: impl FnOnce(&mut BufReader<ChannelReader>, &str) -> Result<T, RpmMdError>,
 ) -> Result<T, RepoError> {
     let repo = || cfg.id.clone();
     let url = join_mirror(&mirrors[0], &data.location).map_err(|source| RepoError::Fetch {
@@ -478,25 +478,38 @@ fn read_metadata<T>(
         .open_checksum
         .as_ref()
         .map_or(cairn_package::ChecksumAlgo::Sha256, |c| c.algo);
+    // Decompression and the open-checksum run on a second thread while this one parses.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(8);
+    let worker = std::thread::spawn(move || decode_and_hash(decoded, open_algo, &tx));
     let mut input = BufReader::with_capacity(
         64 * 1024,
-        HashingReader {
-            inner: decoded,
-            hasher: cairn_cache::Hasher::new(open_algo),
-            count: 0,
+        ChannelReader {
+            rx,
+            cur: Vec::new(),
+            pos: 0,
         },
     );
     let origin = format!("{} metadata from {url}", data.kind);
-    let out = parse(&mut input, &origin).map_err(|source| RepoError::Metadata {
+    let parsed = parse(&mut input, &origin);
+    // Whatever follows the document still belongs to the file the checksum covers.
+    let rest = match &parsed {
+        Ok(_) => io::copy(&mut input, &mut io::sink()).map(drop),
+        Err(_) => Ok(()),
+    };
+    drop(input); // lets the worker stop early after a parse error
+    let (actual, count) = worker.join().map_err(|_| RepoError::Io {
+        path: path.clone(),
+        source: io::Error::other("the decompression thread panicked"),
+    })?;
+    let out = parsed.map_err(|source| RepoError::Metadata {
         repo: repo(),
         source: Box::new(source),
     })?;
-    // Whatever follows the document still belongs to the file the checksum covers.
-    io::copy(&mut input, &mut io::sink()).map_err(|source| RepoError::Io {
+    rest.map_err(|source| RepoError::Io {
         path: path.clone(),
         source,
     })?;
-    let hr = input.into_inner();
+    let hr = HashedCount { count, actual };
     if let Some(expected) = data.open_size {
         if expected != hr.count {
             return Err(RepoError::OpenSize {
@@ -507,7 +520,7 @@ fn read_metadata<T>(
             });
         }
     }
-    let actual = hr.hasher.finish();
+    let actual = hr.actual;
     if let Some(expected) = &data.open_checksum {
         if expected.hex != actual.hex {
             return Err(RepoError::OpenChecksum {
@@ -522,17 +535,77 @@ fn read_metadata<T>(
 }
 
 /// Hashes and counts what passes through.
-struct HashingReader {
-    inner: Box<dyn Read>,
-    hasher: cairn_cache::Hasher,
+/// What the decompression thread saw: size and digest of the decompressed data.
+struct HashedCount {
     count: u64,
+    actual: cairn_package::Checksum,
 }
 
-impl Read for HashingReader {
+/// Decompress `r` in chunks, hashing them and handing them to the parser through `tx`.
+/// Stops early when the parser hangs up.
+fn decode_and_hash(
+    mut r: Box<dyn Read + Send>,
+    algo: cairn_package::ChecksumAlgo,
+    tx: &std::sync::mpsc::SyncSender<io::Result<Vec<u8>>>,
+) -> (cairn_package::Checksum, u64) {
+    let mut hasher = cairn_cache::Hasher::new(algo);
+    let mut count = 0u64;
+    loop {
+        let mut chunk = vec![0u8; 256 * 1024];
+        let mut n = 0;
+        let res = loop {
+            match r.read(&mut chunk[n..]) {
+                Ok(0) => break Ok(()),
+                Ok(k) => {
+                    n += k;
+                    if n == chunk.len() {
+                        break Ok(());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        chunk.truncate(n);
+        hasher.update(&chunk);
+        count += n as u64;
+        let last = n == 0 || res.is_err();
+        if n > 0 && tx.send(Ok(chunk)).is_err() {
+            break;
+        }
+        if let Err(e) = res {
+            let _ = tx.send(Err(e));
+            break;
+        }
+        if last {
+            break;
+        }
+    }
+    (hasher.finish(), count)
+}
+
+/// Reads the chunks the decompression thread sends.
+struct ChannelReader {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    cur: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.count += n as u64;
+        while self.pos == self.cur.len() {
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => {
+                    self.cur = chunk;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0), // the sender finished: end of data
+            }
+        }
+        let n = buf.len().min(self.cur.len() - self.pos);
+        buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
         Ok(n)
     }
 }
