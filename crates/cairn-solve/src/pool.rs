@@ -166,7 +166,7 @@ impl<'a> Pool<'a> {
         let mut solvables = Vec::new();
         let mut by_name = Vec::with_capacity(groups.len());
         let mut prov_index: HashMap<&'a str, Vec<SolvableId>> =
-            HashMap::with_capacity_and_hasher(total, Default::default());
+            HashMap::with_capacity_and_hasher(total / 2, Default::default());
         let mut obs_index: HashMap<&'a str, Vec<SolvableId>> = HashMap::default();
         for (name, _, members) in &groups {
             let nid = NameId::from_index(names.intern(Rc::from(*name)) as usize);
@@ -189,7 +189,11 @@ impl<'a> Pool<'a> {
                     }
                 }
                 for d in &p.provides {
-                    if let Dep::Atom(a) = d {
+                    // a package's provide of its own name is found through `by_name`
+                    // (lookups skip such entries), so it is not indexed twice
+                    if let Dep::Atom(a) = d
+                        && a.name != p.name
+                    {
                         let v = prov_index.entry(a.name.as_str()).or_default();
                         if v.last() != Some(&sid) {
                             v.push(sid);
