@@ -176,6 +176,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                                 "arch": r.arch,
                                 "packages": r.locked.packages,
                                 "repos": r.repos,
+                                "reasons": r.reasons,
                             })
                         })
                         .collect();

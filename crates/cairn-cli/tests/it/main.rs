@@ -207,6 +207,13 @@ fn resolve_json_is_data_and_weak_deps_can_be_turned_off() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["fixture-shell", "hello", "hello-data", "libhello"]);
+    // why each package is in
+    let reasons = &v[0]["reasons"];
+    assert_eq!(reasons["hello-2.0-1.x86_64"], "requested", "{reasons}");
+    assert_eq!(
+        reasons["libhello-1.0-1.x86_64"], "required by hello-2.0-1.x86_64",
+        "{reasons}"
+    );
     assert!(
         !p.path("cairn.lock").exists(),
         "resolve must not write the lock"
