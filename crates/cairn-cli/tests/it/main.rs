@@ -544,3 +544,172 @@ fn builtin_default_locks_and_fetches_debian_packages_through_apt() {
     let o = cairn(&["--offline", "fetch"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// Serve `dir` over HTTP on 127.0.0.1; while `stall` is set, `.rpm` responses send half
+/// the file and then hang (a download cut off mid-way).
+fn serve(
+    dir: PathBuf,
+    stall: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    rpm_requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> String {
+    use std::sync::atomic::Ordering;
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}/", server.server_addr().to_ip().unwrap());
+    std::thread::spawn(move || {
+        for req in server.incoming_requests() {
+            let path = dir.join(req.url().trim_start_matches('/'));
+            let Ok(bytes) = fs_err::read(&path) else {
+                let _ = req.respond(tiny_http::Response::empty(404));
+                continue;
+            };
+            if req.url().ends_with(".rpm") {
+                rpm_requests.fetch_add(1, Ordering::SeqCst);
+                if stall.load(Ordering::SeqCst) {
+                    // promise the whole file, send half, then hold the connection
+                    std::thread::spawn(move || {
+                        let half = bytes[..bytes.len() / 2].to_vec();
+                        let body = StallingReader { data: half, pos: 0 };
+                        let resp = tiny_http::Response::new(
+                            tiny_http::StatusCode(200),
+                            vec![],
+                            body,
+                            Some(bytes.len()),
+                            None,
+                        );
+                        let _ = req.respond(resp);
+                    });
+                    continue;
+                }
+            }
+            let _ = req.respond(tiny_http::Response::from_data(bytes));
+        }
+    });
+    addr
+}
+
+struct StallingReader {
+    data: Vec<u8>,
+    pos: usize,
+}
+
+impl std::io::Read for StallingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.data.len() {
+            std::thread::sleep(std::time::Duration::from_secs(120));
+            return Ok(0);
+        }
+        let n = buf.len().min(self.data.len() - self.pos);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Every blob file under the cache, by its digest (the file name).
+fn cached_digests(cache: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![cache.join("blobs")];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = fs_err::read_dir(&d) else {
+            continue;
+        };
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_killed_download_leaves_no_partial_blob_and_concurrent_fetches_share_the_cache() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let f = fixture();
+    let stall = Arc::new(AtomicBool::new(false));
+    let rpm_requests = Arc::new(AtomicUsize::new(0));
+    let url = serve(f.repo.clone(), stall.clone(), rpm_requests.clone());
+    let p = Project::new(&format!(
+        "[project]\narch = \"x86_64\"\n[sources.fx]\nkind = \"rpm-md\"\nbaseurl = \"{url}\"\ngpgkey = \"{}\"\n\
+         [images.base]\npackages = [\"hello\"]\n",
+        f.repo.join("RPM-GPG-KEY-fixture").display()
+    ));
+    let o = p.cairn(&["lock"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lock = fs_err::read_to_string(p.path("cairn.lock")).unwrap();
+    let pinned: Vec<String> = lock
+        .lines()
+        .filter_map(|l| l.split("checksum = \"sha256:").nth(1))
+        .map(|rest| rest[..64].to_owned())
+        .collect();
+    assert_eq!(pinned.len(), 4);
+
+    // kill -9 a fetch while a package download is half done
+    stall.store(true, Ordering::SeqCst);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("-C")
+        .arg(p.dir.path())
+        .arg("--cache-dir")
+        .arg(&p.cache)
+        .arg("fetch")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while rpm_requests.load(Ordering::SeqCst) == 0 {
+        assert!(
+            t0.elapsed().as_secs() < 60,
+            "cairn fetch never asked for a package"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // the download was under way: its bytes sit in a temp file, not under blobs/
+    let partial = fs_err::read_dir(p.cache.join("tmp")).unwrap().count();
+    assert!(
+        partial > 0,
+        "no download was in progress when cairn was killed"
+    );
+    let blobs = cached_digests(&p.cache);
+    for d in &pinned {
+        assert!(
+            !blobs.contains(d),
+            "a package blob {d} appeared although its download was killed"
+        );
+    }
+
+    // four fetches at once into the same cache, all from the server
+    stall.store(false, Ordering::SeqCst);
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_cairn"))
+                .arg("-C")
+                .arg(p.dir.path())
+                .arg("--cache-dir")
+                .arg(&p.cache)
+                .args(["-q", "fetch"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let blobs = cached_digests(&p.cache);
+    for d in &pinned {
+        assert!(blobs.contains(d), "{d} missing from the cache");
+    }
+    // and what is there is whole: an offline fetch verifies every blob
+    let o = p.cairn(&["--offline", "fetch"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
