@@ -64,22 +64,8 @@ impl DebRef {
     }
 }
 
-/// What [`AptClient`] reports while it works. All methods default to doing nothing.
-pub trait Reporter {
-    /// `apt-get update` of a source starts.
-    fn update_started(&self, _source: &str) {}
-    /// A source's indices are loaded and verified.
-    fn update_finished(&self, _source: &str, _packages: usize) {}
-    /// Packages not in the cache are about to be downloaded.
-    fn download_started(&self, _source: &str, _count: usize) {}
-    /// One package is in the cache (downloaded or already there).
-    fn package_ready(&self, _source: &str, _name: &str, _cached: bool) {}
-}
-
-/// A reporter that ignores everything.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoReporter;
-impl Reporter for NoReporter {}
+/// Progress goes through the download reporter every fetching crate shares.
+pub use cairn_fetch::{NoReporter, Reporter};
 
 /// What can go wrong reading host sources, running apt or checking its results.
 #[derive(Debug, thiserror::Error)]

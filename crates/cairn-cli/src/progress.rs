@@ -42,9 +42,6 @@ impl cairn_fetch::Reporter for CliProgress {
     fn on_progress(&self, _url: &url::Url, bytes: u64) {
         self.bar.set_position(bytes);
     }
-}
-
-impl cairn_apt::Reporter for CliProgress {
     fn update_started(&self, source: &str) {
         self.bar.set_message(format!("apt-get update ({source})"));
     }

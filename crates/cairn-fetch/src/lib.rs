@@ -114,9 +114,26 @@ impl FetchError {
     }
 }
 
-/// Progress of downloads. Libraries never print; the binary draws bars from these calls.
-/// All methods default to doing nothing.
+/// Progress of downloads, for every crate that downloads (this one, cairn-repo,
+/// cairn-apt). Libraries never print; the binary draws bars from these calls. All methods
+/// default to doing nothing.
 pub trait Reporter: Send + Sync {
+    /// A source's indices start updating (`apt-get update`).
+    fn update_started(&self, source: &str) {
+        let _ = source;
+    }
+    /// A source's indices are loaded and verified.
+    fn update_finished(&self, source: &str, packages: usize) {
+        let _ = (source, packages);
+    }
+    /// `count` packages not yet cached are about to be downloaded from `source`.
+    fn download_started(&self, source: &str, count: usize) {
+        let _ = (source, count);
+    }
+    /// One package is in the cache (downloaded now, or `cached` already).
+    fn package_ready(&self, source: &str, name: &str, cached: bool) {
+        let _ = (source, name, cached);
+    }
     /// A download of `url` starts; `total` is its size when the server says.
     fn on_start(&self, url: &Url, total: Option<u64>) {
         let _ = (url, total);

@@ -15,7 +15,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Progress of project operations; every method has a no-op default.
-pub trait Progress: cairn_fetch::Reporter + cairn_apt::Reporter {
+pub trait Progress: cairn_fetch::Reporter {
     /// A named step starts (`loading source fedora`, `resolving image base`).
     fn phase(&self, what: &str) {
         let _ = what;
@@ -26,7 +26,6 @@ pub trait Progress: cairn_fetch::Reporter + cairn_apt::Reporter {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Quiet;
 impl cairn_fetch::Reporter for Quiet {}
-impl cairn_apt::Reporter for Quiet {}
 impl Progress for Quiet {}
 
 /// Errors of project operations. Each names the file, source, image or package at fault.
