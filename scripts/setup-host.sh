@@ -56,6 +56,6 @@ else
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "setup-host: cargo not found; install a Rust toolchain (rustup, stable >= 1.85)" >&2
+  echo "setup-host: cargo not found; install a Rust toolchain (rustup, stable >= 1.88)" >&2
   exit 1
 fi
