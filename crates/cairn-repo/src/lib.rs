@@ -510,26 +510,26 @@ fn read_metadata<T>(
         source,
     })?;
     let hr = HashedCount { count, actual };
-    if let Some(expected) = data.open_size {
-        if expected != hr.count {
-            return Err(RepoError::OpenSize {
-                repo: repo(),
-                url: url.to_string(),
-                expected,
-                actual: hr.count,
-            });
-        }
+    if let Some(expected) = data.open_size
+        && expected != hr.count
+    {
+        return Err(RepoError::OpenSize {
+            repo: repo(),
+            url: url.to_string(),
+            expected,
+            actual: hr.count,
+        });
     }
     let actual = hr.actual;
-    if let Some(expected) = &data.open_checksum {
-        if expected.hex != actual.hex {
-            return Err(RepoError::OpenChecksum {
-                repo: repo(),
-                url: url.to_string(),
-                expected: expected.clone(),
-                actual,
-            });
-        }
+    if let Some(expected) = &data.open_checksum
+        && expected.hex != actual.hex
+    {
+        return Err(RepoError::OpenChecksum {
+            repo: repo(),
+            url: url.to_string(),
+            expected: expected.clone(),
+            actual,
+        });
     }
     Ok(out)
 }

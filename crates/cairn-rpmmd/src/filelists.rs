@@ -98,13 +98,13 @@ pub fn parse_filelists(
     if !done {
         return Err(x.truncated("</filelists>"));
     }
-    if let Some(n) = declared {
-        if n != count as u64 {
-            return Err(x.invalid(
-                "<filelists>",
-                format!("declares packages=\"{n}\" but holds {count} packages"),
-            ));
-        }
+    if let Some(n) = declared
+        && n != count as u64
+    {
+        return Err(x.invalid(
+            "<filelists>",
+            format!("declares packages=\"{n}\" but holds {count} packages"),
+        ));
     }
     Ok(count)
 }

@@ -86,10 +86,10 @@ pub fn parse_primary_sized(
                     continue;
                 };
                 if let Some(s) = section {
-                    if name == b"entry" {
-                        if let Some(dep) = entry(&x, e, p, s)? {
-                            p.deps[s].push(dep);
-                        }
+                    if name == b"entry"
+                        && let Some(dep) = entry(&x, e, p, s)?
+                    {
+                        p.deps[s].push(dep);
                     }
                     continue;
                 }
@@ -113,17 +113,15 @@ pub fn parse_primary_sized(
                     }
                     b"location" => p.location = x.attr(e, b"href")?,
                     _ => {
-                        if let Some(s) = section_index(name) {
-                            if !empty {
-                                section = Some(s);
-                            }
+                        if let Some(s) = section_index(name)
+                            && !empty
+                        {
+                            section = Some(s);
                         }
                     }
                 }
-                if empty {
-                    if let Some(fd) = field.take() {
-                        p.set(fd, String::new());
-                    }
+                if empty && let Some(fd) = field.take() {
+                    p.set(fd, String::new());
                 }
             }
             Event::Text(ref t) if field.is_some() => x.text(t, &mut text)?,
@@ -159,13 +157,13 @@ pub fn parse_primary_sized(
     if !done {
         return Err(x.truncated("</metadata>"));
     }
-    if let Some(n) = declared {
-        if n != count as u64 {
-            return Err(x.invalid(
-                "<metadata>",
-                format!("declares packages=\"{n}\" but holds {count} packages"),
-            ));
-        }
+    if let Some(n) = declared
+        && n != count as u64
+    {
+        return Err(x.invalid(
+            "<metadata>",
+            format!("declares packages=\"{n}\" but holds {count} packages"),
+        ));
     }
     Ok(count)
 }
