@@ -88,6 +88,18 @@ impl Project {
     }
 }
 
+/// Replace `from` by `to` in the file at `path`; `from` must be there, so a test never
+/// edits nothing and passes for the wrong reason.
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = fs_err::read_to_string(path).unwrap();
+    assert!(
+        text.contains(from),
+        "{} does not contain {from:?}",
+        path.display()
+    );
+    fs_err::write(path, text.replace(from, to)).unwrap();
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -161,12 +173,11 @@ fn lock_writes_a_sorted_lock_and_check_passes() {
 fn check_fails_when_the_project_changes() {
     let p = signed_project("");
     assert!(p.cairn(&["lock"]).status.success());
-    let toml = fs_err::read_to_string(p.path("cairn.toml")).unwrap();
-    fs_err::write(
-        p.path("cairn.toml"),
-        toml.replace("[\"hello\"]", "[\"hello\", \"epochal\"]"),
-    )
-    .unwrap();
+    edit(
+        &p.path("cairn.toml"),
+        "[\"hello\"]",
+        "[\"hello\", \"epochal\"]",
+    );
     let o = p.cairn(&["lock", "--check"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
@@ -180,12 +191,7 @@ fn check_fails_when_the_project_changes() {
 fn check_fails_when_the_lock_is_edited_and_json_reports_it() {
     let p = signed_project("");
     assert!(p.cairn(&["lock"]).status.success());
-    let lock = fs_err::read_to_string(p.path("cairn.lock")).unwrap();
-    fs_err::write(
-        p.path("cairn.lock"),
-        lock.replace("evr = \"1.0-1\"", "evr = \"0.9-1\""),
-    )
-    .unwrap();
+    edit(&p.path("cairn.lock"), "evr = \"1.0-1\"", "evr = \"0.9-1\"");
     let o = p.cairn(&["-O", "json", "lock", "--check"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -274,12 +280,7 @@ fn bad_project_files_are_located() {
 #[test]
 fn unknown_package_is_named() {
     let p = signed_project("");
-    let toml = fs_err::read_to_string(p.path("cairn.toml")).unwrap();
-    fs_err::write(
-        p.path("cairn.toml"),
-        toml.replace("[\"hello\"]", "[\"helo\"]"),
-    )
-    .unwrap();
+    edit(&p.path("cairn.toml"), "[\"hello\"]", "[\"helo\"]");
     let o = p.cairn(&["resolve"]);
     assert!(!o.status.success());
     let e = stderr(&o);
@@ -341,12 +342,11 @@ fn check_fails_when_the_repository_moves_on() {
     assert!(p.cairn(&["lock", "--check"]).status.success());
 
     // upstream publishes a new release of hello-data
-    let spec = fs_err::read_to_string(specs.join("hello-data.spec")).unwrap();
-    fs_err::write(
-        specs.join("hello-data.spec"),
-        spec.replace("Release:        3", "Release:        4"),
-    )
-    .unwrap();
+    edit(
+        &specs.join("hello-data.spec"),
+        "Release:        3",
+        "Release:        4",
+    );
     run_script(&[
         "scripts/fixtures/rpm-repo.sh",
         specs.to_str().unwrap(),
@@ -381,12 +381,11 @@ fn check_fails_when_the_repository_moves_on() {
 fn file_requests_load_filelists_on_demand() {
     // /usr/share/hello/greeting.txt is only in filelists.xml, not in primary's file subset
     let p = signed_project("");
-    let toml = fs_err::read_to_string(p.path("cairn.toml")).unwrap();
-    fs_err::write(
-        p.path("cairn.toml"),
-        toml.replace("[\"hello\"]", "[\"/usr/share/hello/greeting.txt\"]"),
-    )
-    .unwrap();
+    edit(
+        &p.path("cairn.toml"),
+        "[\"hello\"]",
+        "[\"/usr/share/hello/greeting.txt\"]",
+    );
     let o = p.cairn(&["-O", "json", "resolve", "--timings"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
