@@ -14,6 +14,12 @@ use std::fmt;
 use std::path::PathBuf;
 use toml::Spanned;
 
+mod build;
+pub use build::{
+    Build, DEFAULT_OUTPUTS, DirDef, DiskDef, FileDef, Firmware, GroupDef, OciDef, OutputKind,
+    SystemdDef, UserDef, WslDef, parse_mode, parse_size,
+};
+
 /// File name of the project file.
 pub const PROJECT_FILE: &str = "cairn.toml";
 
@@ -189,6 +195,62 @@ pub struct ImageDef {
     pub essential: Option<bool>,
     /// Debian: install every `Priority: required` package. Default true for apt sources.
     pub priority_required: Option<bool>,
+
+    // ---- what `cairn build` does with the installed root (not part of the lock) ----
+    /// Image version (SBOM, os-release `IMAGE_VERSION`, OCI labels). Default "0".
+    pub version: Option<String>,
+    /// Outputs `cairn build` writes to `out/IMAGE/`: `dir`, `tar`, `wsl`, `oci`, `raw`,
+    /// `vhd`, `qcow2`. Default `["tar"]`.
+    #[schemars(with = "Option<Vec<OutputKind>>")]
+    pub outputs: Option<Spanned<Vec<OutputKind>>>,
+    /// `/etc/hostname`.
+    #[schemars(with = "Option<String>")]
+    pub hostname: Option<Spanned<String>>,
+    /// `LANG` in `/etc/locale.conf` (and Debian's `/etc/default/locale`), e.g. `C.UTF-8`.
+    pub locale: Option<String>,
+    /// Time zone name for `/etc/localtime`, e.g. `UTC` or `Europe/Berlin`.
+    pub timezone: Option<String>,
+    /// Kernel command line of disk images (cairn adds `root=` itself), e.g.
+    /// `["console=ttyS0", "quiet"]`.
+    pub kernel_cmdline: Option<Vec<String>>,
+    /// os-release fields to set (`NAME`, `ID`, `ID_LIKE`, `VERSION_ID`, `PRETTY_NAME`, …);
+    /// the packages' own os-release is the base.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub os_release: Option<Spanned<BTreeMap<String, String>>>,
+    /// Users to create.
+    #[serde(default)]
+    #[schemars(with = "Vec<UserDef>")]
+    pub users: Vec<Spanned<UserDef>>,
+    /// Groups to create.
+    #[serde(default)]
+    #[schemars(with = "Vec<GroupDef>")]
+    pub groups: Vec<Spanned<GroupDef>>,
+    /// Files to write.
+    #[serde(default)]
+    #[schemars(with = "Vec<FileDef>")]
+    pub files: Vec<Spanned<FileDef>>,
+    /// Directories to create.
+    #[serde(default)]
+    #[schemars(with = "Vec<DirDef>")]
+    pub directories: Vec<Spanned<DirDef>>,
+    /// systemd units to enable, disable or mask.
+    #[schemars(with = "Option<SystemdDef>")]
+    pub systemd: Option<Spanned<SystemdDef>>,
+    /// Paths (globs allowed: `*`, `**`) to delete after installing, e.g. `/usr/share/doc/**`
+    /// or the package manager in a minimal image.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub remove: Option<Spanned<Vec<String>>>,
+    /// Commands run once, at the first boot (as root, by `cairn-firstboot.service`), the
+    /// hook point for provisioning.
+    pub first_boot: Option<Vec<String>>,
+    /// Disk layout of `raw`, `vhd`, `qcow2`.
+    #[schemars(with = "Option<DiskDef>")]
+    pub disk: Option<Spanned<DiskDef>>,
+    /// OCI image configuration.
+    pub oci: Option<OciDef>,
+    /// WSL settings.
+    #[schemars(with = "Option<WslDef>")]
+    pub wsl: Option<Spanned<WslDef>>,
 }
 
 /// A validated project.
@@ -274,6 +336,8 @@ pub struct Image {
     pub priority_required: bool,
     /// Debian or RPM, from its sources.
     pub deb: bool,
+    /// What `cairn build` does beyond installing packages (not part of the lock).
+    pub build: Build,
 }
 
 /// Default RPM install-only names (dnf's `installonlypkgs` default).
@@ -546,6 +610,30 @@ fn validate(
                 "only applies to images built from rpm-md sources",
             ));
         }
+        let build = build::validate_build(
+            build::RawBuild {
+                version: &def.version,
+                outputs: &def.outputs,
+                hostname: &def.hostname,
+                locale: &def.locale,
+                timezone: &def.timezone,
+                kernel_cmdline: &def.kernel_cmdline,
+                os_release: &def.os_release,
+                users: &def.users,
+                groups: &def.groups,
+                files: &def.files,
+                directories: &def.directories,
+                systemd: &def.systemd,
+                remove: &def.remove,
+                first_boot: &def.first_boot,
+                disk: &def.disk,
+                oci: &def.oci,
+                wsl: &def.wsl,
+            },
+            loc,
+            name,
+            def.packages.span(),
+        )?;
         images.insert(
             name.clone(),
             Image {
@@ -568,6 +656,7 @@ fn validate(
                 essential: deb && def.essential.unwrap_or(true),
                 priority_required: deb && def.priority_required.unwrap_or(true),
                 deb,
+                build,
             },
         );
     }

@@ -492,10 +492,15 @@ impl Session {
             .iter()
             .filter_map(|s| self.project.sources.get_key_value(s))
             .collect();
+        // what `cairn build` does after installing never changes the package set
+        let mut image_doc = serde_json::to_value(image).unwrap_or_default();
+        if let Some(m) = image_doc.as_object_mut() {
+            m.remove("build");
+        }
         let doc = serde_json::json!({
             "lock-version": cairn_lock::LOCK_VERSION,
             "arch": arch,
-            "image": image,
+            "image": image_doc,
             "sources": sources,
         });
         let mut h = Sha256::new();

@@ -140,3 +140,106 @@ fn schema_rejects_nothing_the_parser_accepts_and_names_fields() {
         assert!(text.contains(key), "schema lacks {key}");
     }
 }
+
+const BUILD: &str = r#"
+[sources.host]
+kind = "host-apt"
+
+[images.vm]
+packages = ["linux-image-amd64"]
+outputs = ["vhd", "raw", "raw"]
+version = "2.0"
+hostname = "node1"
+kernel-cmdline = ["console=ttyS0"]
+
+[images.vm.os-release]
+ID = "acme"
+
+[[images.vm.users]]
+name = "admin"
+groups = ["sudo"]
+
+[[images.vm.files]]
+path = "/etc/motd"
+content = "hi"
+mode = "0644"
+"#;
+
+#[test]
+fn build_settings_parse_and_stay_out_of_the_package_fields() {
+    let p = parse(BUILD).unwrap();
+    let b = &p.images["vm"].build;
+    assert_eq!(
+        b.outputs,
+        vec![cairn_config::OutputKind::Raw, cairn_config::OutputKind::Vhd]
+    );
+    assert_eq!(b.version, "2.0");
+    assert_eq!(b.users[0].name, "admin");
+    assert_eq!(b.files[0].mode.as_deref(), Some("0644"));
+    // an image without build settings gets a tar
+    let p = parse(GOOD).unwrap();
+    assert_eq!(
+        p.images["base"].build.outputs,
+        cairn_config::DEFAULT_OUTPUTS
+    );
+}
+
+#[test]
+fn bad_build_settings_name_line_and_field() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "outputs = [\"vhd\", \"raw\", \"raw\"]",
+            "outputs = [\"iso\"]",
+            "unknown variant `iso`",
+        ),
+        (
+            "hostname = \"node1\"",
+            "hostname = \"bad_host!\"",
+            "images.vm.hostname",
+        ),
+        (
+            "ID = \"acme\"",
+            "ID = \"Acme Linux\"",
+            "images.vm.os-release.ID",
+        ),
+        (
+            "name = \"admin\"",
+            "name = \"Admin\"",
+            "images.vm.users[0].name",
+        ),
+        (
+            "mode = \"0644\"",
+            "mode = \"rw-r--r--\"",
+            "images.vm.files[0].mode",
+        ),
+        (
+            "content = \"hi\"",
+            "content = \"hi\"\nsource = \"x\"",
+            "not both",
+        ),
+        (
+            "path = \"/etc/motd\"",
+            "path = \"etc/motd\"",
+            "must be absolute",
+        ),
+        (
+            "kernel-cmdline = [\"console=ttyS0\"]",
+            "kernel-cmdline = [\"console=ttyS0\"]\n[images.vm.systemd]\nenable = [\"sshd\"]",
+            "not a systemd unit name",
+        ),
+        (
+            "groups = [\"sudo\"]",
+            "groups = [\"sudo\"]\nshoe-size = 4",
+            "unknown field `shoe-size`",
+        ),
+    ];
+    for (from, to, want) in cases {
+        assert!(BUILD.contains(from), "{from}");
+        let text = BUILD.replacen(from, to, 1);
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains(want), "{to}: {e}");
+        assert!(e.starts_with("cairn.toml:"), "{e}");
+        let line: usize = e.split(':').nth(1).unwrap().parse().unwrap();
+        assert!(line > 1, "{e}");
+    }
+}

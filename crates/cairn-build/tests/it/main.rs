@@ -1,0 +1,3 @@
+//! Integration tests for cairn-build.
+
+mod customize;
