@@ -33,6 +33,7 @@ declare -A NEED=(
   [skopeo]=skopeo
   [umoci]=umoci
   [podman]=podman
+  [runc]=runc
   [dpkg-deb]=dpkg
   [chroot]=coreutils
   [unshare]=util-linux
