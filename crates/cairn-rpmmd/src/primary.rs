@@ -2,7 +2,7 @@
 //! its files that createrepo_c deems interesting (`/etc`, `*bin/`, `/usr/lib/sendmail`).
 
 use crate::RpmMdError;
-use crate::xml::{Xml, local, local_end};
+use crate::xml::{Xml, attrs, local, local_end};
 use cairn_deps::{Atom, Constraint, Dep, Op};
 use cairn_package::{Package, Version};
 use cairn_version::Evr;
@@ -60,6 +60,8 @@ pub fn parse_primary_sized(
     let mut field: Option<Field> = None;
     let mut section: Option<usize> = None;
     let mut text = String::new();
+    // dependency lists are collected here and copied out at exact size per package
+    let mut scratch: [Vec<Dep>; 8] = Default::default();
 
     loop {
         let ev = x.reader.read_event_into(&mut buf).map_err(|e| x.error(e))?;
@@ -89,7 +91,7 @@ pub fn parse_primary_sized(
                     if name == b"entry"
                         && let Some(dep) = entry(&x, e, p, s)?
                     {
-                        p.deps[s].push(dep);
+                        scratch[s].push(dep);
                     }
                     continue;
                 }
@@ -107,9 +109,8 @@ pub fn parse_primary_sized(
                     }
                     b"version" => p.version = Some(pkg_version(&x, e, p)?),
                     b"size" => {
-                        let ctx = p.context();
-                        p.size = x.u64_attr(e, b"package", || ctx.clone())?;
-                        p.installed = x.u64_attr(e, b"installed", || ctx.clone())?;
+                        p.size = x.u64_attr(e, b"package", || p.context())?;
+                        p.installed = x.u64_attr(e, b"installed", || p.context())?;
                     }
                     b"location" => p.location = x.attr(e, b"href")?,
                     _ => {
@@ -136,7 +137,7 @@ pub fn parse_primary_sized(
                     section = None;
                 } else if name == b"package" {
                     if let Some(p) = pkg.take() {
-                        f(p.finish(&x)?);
+                        f(p.finish(&x, &mut scratch)?);
                         count += 1;
                     }
                 } else if name == b"metadata" {
@@ -208,7 +209,6 @@ struct Builder {
     location: Option<String>,
     size: Option<u64>,
     installed: Option<u64>,
-    deps: [Vec<Dep>; 8],
     files: Vec<String>,
 }
 
@@ -227,7 +227,6 @@ impl Builder {
             location: None,
             size: None,
             installed: None,
-            deps: Default::default(),
             files: Vec::new(),
         }
     }
@@ -252,30 +251,38 @@ impl Builder {
         }
     }
 
-    fn finish<R: BufRead>(self, x: &Xml<R>) -> Result<Package, RpmMdError> {
-        let ctx = self.context();
-        let name = match self.name {
-            Some(n) if !n.trim().is_empty() => n,
-            _ => return Err(x.missing(ctx, "<name>")),
+    fn finish<R: BufRead>(
+        self,
+        x: &Xml<R>,
+        scratch: &mut [Vec<Dep>; 8],
+    ) -> Result<Package, RpmMdError> {
+        // check first, so the error context is only formatted for an error
+        if self.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+            return Err(x.missing(self.context(), "<name>"));
+        }
+        if self.arch.is_none() {
+            return Err(x.missing(self.context(), "<arch>"));
+        }
+        if self.version.is_none() {
+            return Err(x.missing(self.context(), "<version>"));
+        }
+        let Some(hex) = &self.checksum_hex else {
+            return Err(x.missing(self.context(), "<checksum>"));
         };
-        let arch = self.arch.ok_or_else(|| x.missing(ctx.clone(), "<arch>"))?;
-        let version = self
-            .version
-            .ok_or_else(|| x.missing(ctx.clone(), "<version>"))?;
-        let hex = self
-            .checksum_hex
-            .ok_or_else(|| x.missing(ctx.clone(), "<checksum>"))?;
-        let checksum = x.checksum(
-            self.checksum_type.as_deref(),
-            &hex,
-            format!("{ctx} <checksum>"),
-        )?;
-        let location = self
-            .location
-            .ok_or_else(|| x.missing(ctx.clone(), "<location href=...>"))?;
-        let size = self
-            .size
-            .ok_or_else(|| x.missing(ctx, "<size package=...>"))?;
+        let checksum = x.checksum_lazy(self.checksum_type.as_deref(), hex, || {
+            format!("{} <checksum>", self.context())
+        })?;
+        if self.location.is_none() {
+            return Err(x.missing(self.context(), "<location href=...>"));
+        }
+        if self.size.is_none() {
+            return Err(x.missing(self.context(), "<size package=...>"));
+        }
+        let (Some(name), Some(arch), Some(version), Some(location), Some(size)) =
+            (self.name, self.arch, self.version, self.location, self.size)
+        else {
+            unreachable!("checked above")
+        };
         let [
             provides,
             requires,
@@ -285,7 +292,12 @@ impl Builder {
             suggests,
             supplements,
             enhances,
-        ] = self.deps;
+        ] = scratch.each_mut().map(|v| {
+            // exact size, and the scratch buffer keeps its capacity for the next package
+            let mut out = Vec::with_capacity(v.len());
+            out.append(v);
+            out
+        });
         let mut p = Package {
             name,
             version: Version::Rpm(version),
@@ -353,7 +365,7 @@ fn entry<R: BufRead>(
         Option<std::borrow::Cow<'_, str>>,
         Option<std::borrow::Cow<'_, str>>,
     ) = (None, None);
-    for a in e.attributes() {
+    for a in attrs(e) {
         let a = a.map_err(|err| x.error(err.into()))?;
         let key = a.key.local_name();
         let slot = match key.as_ref() {
@@ -372,8 +384,10 @@ fn entry<R: BufRead>(
         };
         *slot = Some(a.unescape_value().map_err(|err| x.error(err))?.into_owned());
     }
-    let sect = String::from_utf8_lossy(SECTIONS[section]);
-    let ctx = || format!("{} <{sect}> entry", p.context());
+    let ctx = || {
+        let sect = String::from_utf8_lossy(SECTIONS[section]);
+        format!("{} <{sect}> entry", p.context())
+    };
     let Some(name) = name else {
         return Err(x.missing(ctx(), "name attribute"));
     };

@@ -79,18 +79,30 @@ pub(crate) struct Pool<'a> {
     pub(crate) flavor: Flavor,
     arch: String,
     solvables: Vec<Solv>,
-    names: RefCell<Interned<Rc<str>>>,
-    /// Candidates per package name (index = name id); names interned later have none.
-    by_name: Vec<Vec<SolvableId>>,
+    /// Capability name -> id. Ids below `pkg_names.len()` are package names and equal
+    /// their `NameId`; the others are names only provides carry.
+    caps: HashMap<&'a str, u32>,
+    /// Package names (the first `NameId`s), in order of first appearance.
+    pkg_names: Vec<&'a str>,
+    /// Names interned while solving (requests, clause texts); their `NameId`s follow the
+    /// package names. They have no candidates.
+    extra_names: RefCell<Interned<Rc<str>>>,
+    /// Candidates of package name `n` are the solvables `name_off[n]..name_off[n + 1]`
+    /// (solvables are numbered name by name).
+    name_off: Vec<u32>,
+    /// Every solvable id in order, so a name's candidates are a slice of it.
+    all_sids: Vec<SolvableId>,
     multi: Vec<bool>,
     /// Obsoleted name -> solvables whose Obsoletes name it.
     obs_index: HashMap<&'a str, Vec<SolvableId>>,
-    /// Capability name -> solvables with an explicit provide of that name.
-    prov_index: HashMap<&'a str, Vec<SolvableId>>,
+    /// Solvables with an explicit provide of capability `c` (other than their own name):
+    /// `prov_list[prov_off[c]..prov_off[c + 1]]`, in solvable order.
+    prov_off: Vec<u32>,
+    prov_list: Vec<SolvableId>,
     /// Path -> solvables owning it, for the paths any candidate depends on.
     files: OnceCell<HashMap<&'a str, Vec<SolvableId>>>,
     extra_files: RefCell<HashMap<String, Vec<SolvableId>>>,
-    atoms: RefCell<Interned<Rc<Atom>>>,
+    atoms: RefCell<AtomTable>,
     vsets: RefCell<Interned<(NameId, VsKind)>>,
     lit_cache: RefCell<HashMap<VsKind, Vec<VersionSetId>>>,
     unions: RefCell<Interned<Vec<VersionSetId>>>,
@@ -101,6 +113,72 @@ pub(crate) struct Pool<'a> {
     missing_files: RefCell<BTreeSet<String>>,
     /// Extra file paths to index (from the request).
     request_paths: Vec<String>,
+}
+
+/// Interned atoms, looked up by their spelling: two atoms that differ only in how a
+/// version is written (`1.0` / `1.00`) get different ids, which costs a little sharing
+/// but never correctness, and hashing the spelling is much cheaper than rpm's segments.
+#[derive(Debug, Default)]
+struct AtomTable {
+    items: Vec<Rc<Atom>>,
+    /// Spelling hash -> ids with that hash.
+    index: HashMap<u64, Vec<u32>>,
+}
+
+fn atom_spelling_hash(a: &Atom) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(a.name.as_bytes());
+    h.write_u8(0xff);
+    if let Some(c) = &a.constraint {
+        h.write_u8(c.op as u8);
+        match &c.version {
+            cairn_version::Version::Rpm(e) => {
+                h.write_u64(e.epoch);
+                h.write(e.version.as_bytes());
+                h.write_u8(0xff);
+                if let Some(r) = &e.release {
+                    h.write(r.as_bytes());
+                }
+            }
+            cairn_version::Version::Deb(d) => {
+                h.write_u64(d.epoch);
+                h.write(d.upstream.as_bytes());
+                h.write_u8(0xff);
+                h.write(d.revision.as_bytes());
+            }
+        }
+    }
+    if let Some(arch) = &a.arch {
+        h.write_u8(0xfe);
+        h.write(arch.as_bytes());
+    }
+    h.finish()
+}
+
+/// Same spelling (implies equal atoms).
+fn atom_same_spelling(a: &Atom, b: &Atom) -> bool {
+    use cairn_version::Version::{Deb, Rpm};
+    a.name == b.name
+        && a.arch == b.arch
+        && match (a.constraint.as_deref(), b.constraint.as_deref()) {
+            (None, None) => true,
+            (Some(x), Some(y)) => {
+                x.op == y.op
+                    && match (&x.version, &y.version) {
+                        (Rpm(v), Rpm(w)) => {
+                            v.epoch == w.epoch && v.version == w.version && v.release == w.release
+                        }
+                        (Deb(v), Deb(w)) => {
+                            v.epoch == w.epoch
+                                && v.upstream == w.upstream
+                                && v.revision == w.revision
+                        }
+                        _ => false,
+                    }
+            }
+            _ => false,
+        }
 }
 
 /// Minimal glob: `*` any run, `?` one character.
@@ -128,17 +206,22 @@ fn arch_ok(flavor: Flavor, target: &str, arch: &str) -> bool {
 
 impl<'a> Pool<'a> {
     pub(crate) fn new(repos: &'a [RepoPackages], req: &Request, flavor: Flavor) -> Self {
-        // name -> (priority, [(repo, pkg)])
-        // (name, best priority, [(repo, package)])
-        type Group<'n> = (&'n str, i32, Vec<(u32, u32)>);
+        // Flat arrays throughout: a 60,000-package universe would otherwise need a
+        // vector per name and per capability.
         let total: usize = repos.iter().map(|r| r.packages.len()).sum();
-        let mut groups: Vec<Group<'a>> = Vec::with_capacity(total);
-        let mut group_of: HashMap<&'a str, usize> =
-            HashMap::with_capacity_and_hasher(total, Default::default());
+        let mut caps: HashMap<&'a str, u32> =
+            HashMap::with_capacity_and_hasher(total + total / 2, Default::default());
+        let mut pkg_names: Vec<&'a str> = Vec::with_capacity(total);
+        // per name: the best (lowest) priority of a repository carrying it
+        let mut best: Vec<i32> = Vec::with_capacity(total);
+        // per package (all repos, in order): its name id, or NONE when not a candidate
+        const NONE: u32 = u32::MAX;
+        let mut gid_of: Vec<u32> = Vec::with_capacity(total);
         let mut excluded: HashMap<&'a str, bool> = HashMap::default();
-        for (ri, repo) in repos.iter().enumerate() {
-            for (pi, p) in repo.packages.iter().enumerate() {
+        for repo in repos {
+            for p in &repo.packages {
                 if !arch_ok(flavor, &req.arch, &p.arch) {
+                    gid_of.push(NONE);
                     continue;
                 }
                 let ex = !req.excludes.is_empty()
@@ -146,76 +229,129 @@ impl<'a> Pool<'a> {
                         .entry(p.name.as_str())
                         .or_insert_with(|| req.excludes.iter().any(|g| glob_match(g, &p.name)));
                 if ex {
+                    gid_of.push(NONE);
                     continue;
                 }
-                let gi = *group_of.entry(p.name.as_str()).or_insert_with(|| {
-                    groups.push((p.name.as_str(), repo.priority, Vec::new()));
-                    groups.len() - 1
+                let g = *caps.entry(p.name.as_str()).or_insert_with(|| {
+                    pkg_names.push(p.name.as_str());
+                    best.push(repo.priority);
+                    (pkg_names.len() - 1) as u32
                 });
-                let g = &mut groups[gi];
-                if repo.priority < g.1 {
-                    g.1 = repo.priority;
-                    g.2.clear();
-                }
-                if repo.priority == g.1 {
-                    g.2.push((ri as u32, pi as u32));
+                let b = &mut best[g as usize];
+                *b = (*b).min(repo.priority);
+                gid_of.push(g);
+            }
+        }
+        drop(excluded);
+        // candidates: the packages from the best-priority repositories of their name,
+        // numbered name by name, each name's in repository and package order
+        let n_names = pkg_names.len();
+        let mut name_off = vec![0u32; n_names + 1];
+        let mut k = 0;
+        for repo in repos {
+            for _ in &repo.packages {
+                let g = gid_of[k];
+                k += 1;
+                if g != NONE && repo.priority == best[g as usize] {
+                    name_off[g as usize + 1] += 1;
                 }
             }
         }
-        let mut names = Interned::new();
-        let mut solvables = Vec::new();
-        let mut by_name = Vec::with_capacity(groups.len());
-        let mut prov_index: HashMap<&'a str, Vec<SolvableId>> =
-            HashMap::with_capacity_and_hasher(total / 2, Default::default());
+        for i in 0..n_names {
+            name_off[i + 1] += name_off[i];
+        }
+        let n_solv = name_off[n_names] as usize;
+        let mut solvables = vec![
+            Solv {
+                repo: 0,
+                pkg: 0,
+                name: NameId::from_index(0),
+            };
+            n_solv
+        ];
+        let mut fill: Vec<u32> = name_off[..n_names].to_vec();
+        let mut k = 0;
+        for (ri, repo) in repos.iter().enumerate() {
+            for pi in 0..repo.packages.len() {
+                let g = gid_of[k];
+                k += 1;
+                if g != NONE && repo.priority == best[g as usize] {
+                    let slot = &mut fill[g as usize];
+                    solvables[*slot as usize] = Solv {
+                        repo: ri as u32,
+                        pkg: pi as u32,
+                        name: NameId::from_index(g as usize),
+                    };
+                    *slot += 1;
+                }
+            }
+        }
+        drop((gid_of, fill, best));
+        let all_sids: Vec<SolvableId> = (0..n_solv).map(SolvableId::from_index).collect();
+
+        // explicit provides: (capability, solvable) pairs in solvable order, then grouped
+        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n_solv * 2);
         let mut obs_index: HashMap<&'a str, Vec<SolvableId>> = HashMap::default();
-        for (name, _, members) in &groups {
-            let nid = NameId::from_index(names.intern(Rc::from(*name)) as usize);
-            let mut list = Vec::with_capacity(members.len());
-            for &(repo, pkg) in members {
-                let sid = SolvableId::from_index(solvables.len());
-                solvables.push(Solv {
-                    repo,
-                    pkg,
-                    name: nid,
-                });
-                list.push(sid);
-                let p = &repos[repo as usize].packages[pkg as usize];
-                for d in &p.obsoletes {
-                    if let Dep::Atom(a) = d {
-                        let v = obs_index.entry(a.name.as_str()).or_default();
-                        if v.last() != Some(&sid) {
-                            v.push(sid);
-                        }
-                    }
-                }
-                for d in &p.provides {
-                    // a package's provide of its own name is found through `by_name`
-                    // (lookups skip such entries), so it is not indexed twice
-                    if let Dep::Atom(a) = d
-                        && a.name != p.name
-                    {
-                        let v = prov_index.entry(a.name.as_str()).or_default();
-                        if v.last() != Some(&sid) {
-                            v.push(sid);
-                        }
+        for (i, sv) in solvables.iter().enumerate() {
+            let sid = SolvableId::from_index(i);
+            let p = &repos[sv.repo as usize].packages[sv.pkg as usize];
+            for d in &p.obsoletes {
+                if let Dep::Atom(a) = d {
+                    let v = obs_index.entry(a.name.as_str()).or_default();
+                    if v.last() != Some(&sid) {
+                        v.push(sid);
                     }
                 }
             }
-            by_name.push(list);
+            let start = pairs.len();
+            for d in &p.provides {
+                // a package's provide of its own name is found through its name's
+                // candidates (lookups skip such entries), so it is not indexed twice
+                if let Dep::Atom(a) = d
+                    && a.name != p.name
+                {
+                    let next = caps.len() as u32;
+                    let c = *caps.entry(a.name.as_str()).or_insert(next);
+                    if !pairs[start..].iter().any(|&(x, _)| x == c) {
+                        pairs.push((c, i as u32));
+                    }
+                }
+            }
         }
+        let n_caps = caps.len();
+        let mut prov_off = vec![0u32; n_caps + 1];
+        for &(c, _) in &pairs {
+            prov_off[c as usize + 1] += 1;
+        }
+        for i in 0..n_caps {
+            prov_off[i + 1] += prov_off[i];
+        }
+        let mut prov_list = vec![SolvableId::from_index(0); pairs.len()];
+        let mut fill: Vec<u32> = prov_off[..n_caps].to_vec();
+        for &(c, s) in &pairs {
+            let slot = &mut fill[c as usize];
+            prov_list[*slot as usize] = SolvableId::from_index(s as usize);
+            *slot += 1;
+        }
+        drop((pairs, fill));
+
         let mut pool = Pool {
             repos,
             flavor,
             arch: req.arch.clone(),
             solvables,
-            names: RefCell::new(names),
+            caps,
+            pkg_names,
+            extra_names: RefCell::new(Interned::new()),
+            name_off,
+            all_sids,
             multi: Vec::new(),
-            by_name,
             obs_index,
-            prov_index,
+            prov_off,
+            prov_list,
             files: OnceCell::new(),
             extra_files: RefCell::new(HashMap::default()),
-            atoms: RefCell::new(Interned::new()),
+            atoms: RefCell::new(AtomTable::default()),
             vsets: RefCell::new(Interned::new()),
             lit_cache: RefCell::new(HashMap::default()),
             unions: RefCell::new(Interned::new()),
@@ -231,19 +367,28 @@ impl<'a> Pool<'a> {
                 .collect(),
         };
         // install-only: by name, or by a provide of a listed capability
-        let mut multi = vec![false; pool.by_name.len()];
+        let mut multi = vec![false; n_names];
         for io in &req.installonly {
             if let Some(n) = pool.existing_name(io) {
                 multi[n.to_index()] = true;
             }
-            if let Some(v) = pool.prov_index.get(io.as_str()) {
-                for &s in v {
-                    multi[pool.solvables[s.to_index()].name.to_index()] = true;
-                }
+            for &s in pool.explicit_providers(io) {
+                multi[pool.solvables[s.to_index()].name.to_index()] = true;
             }
         }
         pool.multi = multi;
         pool
+    }
+
+    /// Solvables with an explicit provide named `cap` (not counting their own name).
+    fn explicit_providers(&self, cap: &str) -> &[SolvableId] {
+        match self.caps.get(cap) {
+            Some(&c) => {
+                let c = c as usize;
+                &self.prov_list[self.prov_off[c] as usize..self.prov_off[c + 1] as usize]
+            }
+            None => &[],
+        }
     }
 
     pub(crate) fn pkg(&self, s: SolvableId) -> &'a Package {
@@ -261,26 +406,32 @@ impl<'a> Pool<'a> {
     }
 
     pub(crate) fn existing_name(&self, name: &str) -> Option<NameId> {
-        self.names
+        if let Some(&c) = self.caps.get(name)
+            && (c as usize) < self.pkg_names.len()
+        {
+            return Some(NameId::from_index(c as usize));
+        }
+        self.extra_names
             .borrow()
             .index
             .get(name)
-            .map(|&i| NameId::from_index(i as usize))
+            .map(|&i| NameId::from_index(self.pkg_names.len() + i as usize))
     }
 
     fn intern_name(&self, name: &str) -> NameId {
-        let mut n = self.names.borrow_mut();
-        if let Some(&i) = n.index.get(name) {
-            return NameId::from_index(i as usize);
+        if let Some(n) = self.existing_name(name) {
+            return n;
         }
-        NameId::from_index(n.intern(Rc::from(name)) as usize)
+        let i = self.extra_names.borrow_mut().intern(Rc::from(name));
+        NameId::from_index(self.pkg_names.len() + i as usize)
     }
 
     pub(crate) fn candidates_of(&self, n: NameId) -> &[SolvableId] {
-        self.by_name
-            .get(n.to_index())
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        let i = n.to_index();
+        if i >= self.pkg_names.len() {
+            return &[];
+        }
+        &self.all_sids[self.name_off[i] as usize..self.name_off[i + 1] as usize]
     }
 
     pub(crate) fn is_multi(&self, n: NameId) -> bool {
@@ -288,11 +439,19 @@ impl<'a> Pool<'a> {
     }
 
     pub(crate) fn intern_atom(&self, a: &Atom) -> u32 {
+        let h = atom_spelling_hash(a);
         let mut atoms = self.atoms.borrow_mut();
-        if let Some(&i) = atoms.index.get(a) {
+        if let Some(ids) = atoms.index.get(&h)
+            && let Some(&i) = ids
+                .iter()
+                .find(|&&i| atom_same_spelling(&atoms.items[i as usize], a))
+        {
             return i;
         }
-        atoms.intern(Rc::new(a.clone()))
+        let i = atoms.items.len() as u32;
+        atoms.items.push(Rc::new(a.clone()));
+        atoms.index.entry(h).or_default().push(i);
+        i
     }
 
     /// An interned atom (a reference count, not a copy: this is on the solver's hot path).
@@ -316,8 +475,14 @@ impl<'a> Pool<'a> {
         ConditionId::new(self.conds.borrow_mut().intern(c))
     }
 
-    pub(crate) fn name_str(&self, n: NameId) -> Rc<str> {
-        Rc::clone(&self.names.borrow().items[n.to_index()])
+    pub(crate) fn name_str(&self, n: NameId) -> std::borrow::Cow<'a, str> {
+        let i = n.to_index();
+        match self.pkg_names.get(i) {
+            Some(&s) => std::borrow::Cow::Borrowed(s),
+            None => std::borrow::Cow::Owned(
+                self.extra_names.borrow().items[i - self.pkg_names.len()].to_string(),
+            ),
+        }
     }
 
     pub(crate) fn nevra(&self, s: SolvableId) -> String {
@@ -420,13 +585,12 @@ impl<'a> Pool<'a> {
                     .filter(|&s| self.provides(s, a)),
             );
         }
-        if let Some(v) = self.prov_index.get(a.name.as_str()) {
-            out.extend(
-                v.iter()
-                    .copied()
-                    .filter(|&s| self.pkg(s).name != a.name && self.provides(s, a)),
-            );
-        }
+        out.extend(
+            self.explicit_providers(&a.name)
+                .iter()
+                .copied()
+                .filter(|&s| self.pkg(s).name != a.name && self.provides(s, a)),
+        );
         if a.is_file() {
             for s in self.file_owners(&a.name) {
                 if self.pkg(s).name != a.name {
@@ -503,40 +667,45 @@ impl<'a> Pool<'a> {
         groups
     }
 
-    /// The kind selecting a literal's providers, and those providers.
-    fn lit_kind(&self, lit: &Lit<'_>) -> (VsKind, Vec<SolvableId>, String) {
+    /// The kind selecting a literal's providers.
+    fn lit_kind(&self, lit: &Lit<'_>) -> VsKind {
         match lit {
-            Lit::Atom(a) => {
-                let id = self.intern_atom(a);
-                (VsKind::Provides(id), self.providers(a), a.name.clone())
-            }
+            Lit::Atom(a) => VsKind::Provides(self.intern_atom(a)),
+            Lit::With(v) => VsKind::With(v.iter().map(|a| self.intern_atom(a)).collect()),
+            Lit::Without(a, b) => VsKind::Without(self.intern_atom(a), self.intern_atom(b)),
+        }
+    }
+
+    /// A literal's providers, and the capability naming it.
+    fn lit_providers<'l>(&self, lit: &Lit<'l>) -> (Vec<SolvableId>, &'l str) {
+        match lit {
+            Lit::Atom(a) => (self.providers(a), a.name.as_str()),
             Lit::With(v) => {
-                let ids: Vec<u32> = v.iter().map(|a| self.intern_atom(a)).collect();
                 let sols = self
                     .providers(v[0])
                     .into_iter()
                     .filter(|&s| v.iter().all(|a| self.provides(s, a)))
                     .collect();
-                (VsKind::With(ids), sols, v[0].name.clone())
+                (sols, v[0].name.as_str())
             }
             Lit::Without(a, b) => {
-                let kind = VsKind::Without(self.intern_atom(a), self.intern_atom(b));
                 let sols = self
                     .providers(a)
                     .into_iter()
                     .filter(|&s| !self.provides(s, b))
                     .collect();
-                (kind, sols, a.name.clone())
+                (sols, a.name.as_str())
             }
         }
     }
 
     /// Version sets (one per provider name, best first) that satisfy a literal.
     pub(crate) fn lit_vsets(&self, lit: &Lit<'_>) -> Vec<VersionSetId> {
-        let (kind, sols, cap) = self.lit_kind(lit);
+        let kind = self.lit_kind(lit);
         if let Some(v) = self.lit_cache.borrow().get(&kind) {
             return v.clone();
         }
+        let (sols, cap) = self.lit_providers(lit);
         if sols.is_empty()
             && let Lit::Atom(a) = lit
             && a.is_file()
@@ -544,7 +713,7 @@ impl<'a> Pool<'a> {
             self.missing_files.borrow_mut().insert(a.name.clone());
         }
         let mut groups = self.group_by_name(&sols);
-        self.order_names(&cap, &mut groups);
+        self.order_names(cap, &mut groups);
         let out: Vec<VersionSetId> = groups
             .into_iter()
             .map(|(n, _)| self.intern_vs(n, kind.clone()))
@@ -657,7 +826,8 @@ impl<'a> Pool<'a> {
             let text = || format!("conflict with {d}");
             for clause in rich::cnf(d, false) {
                 if let [(lit, false)] = clause.as_slice() {
-                    let (kind, sols, _) = self.lit_kind(lit);
+                    let kind = self.lit_kind(lit);
+                    let (sols, _) = self.lit_providers(lit);
                     let sols: Vec<SolvableId> = sols.into_iter().filter(|&o| o != s).collect();
                     for (n, _) in self.group_by_name(&sols) {
                         let except = (n == me).then_some(s);
@@ -852,8 +1022,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn suggestions(pool: &Pool<'_>, name: &str) -> Vec<String> {
-    let names = pool.names.borrow();
-    let mut scored: Vec<(usize, &Rc<str>)> = names.items[..pool.by_name.len()]
+    let mut scored: Vec<(usize, &&str)> = pool
+        .pkg_names
         .iter()
         .filter_map(|n| {
             let d = edit_distance(name, n);
