@@ -1,1 +1,184 @@
-//! cairn-install (being written).
+//! Install a locked, already-downloaded package set into an empty root directory, the
+//! core of `cairn build`, and make the installed root reproducible afterwards.
+//!
+//! * Debian (`.deb`), mmdebstrap-style: skeleton and merged-/usr symlinks, extract the
+//!   Essential set, `dpkg --install --force-depends` it inside the root, then install the
+//!   rest with dpkg in batches that respect Pre-Depends and Depends.
+//! * RPM (`.rpm`): one `rpm --root ROOT -i` transaction, its database under
+//!   `ROOT/usr/lib/sysimage/rpm`.
+//!
+//! Maintainer scripts and chrooted commands run through `unshare` in private mount, PID,
+//! UTS, IPC and network namespaces: `/proc`, `/sys` and a minimal `/dev` are mounted
+//! there only, so nothing can leak onto the host and nothing stays mounted (nor running)
+//! once a step ends, even when cairn is killed. The hostname there is `localhost`, so no
+//! script records the build host's name, and there is no network.
+//!
+//! This crate must not download, resolve or choose packages (the set comes from the
+//! lock, already verified in the cache), must not print (progress goes through
+//! [`InstallReporter`]), and must not touch anything outside the root it is given
+//! besides running the host's `dpkg-deb`, `tar`, `dpkg-query`, `rpm`, `setpriv`, `unshare`,
+//! `chroot` and, inside the namespace, `mount` and `mknod`.
+
+mod deb;
+mod error;
+mod finalize;
+mod order;
+mod query;
+mod rpm;
+mod run;
+
+use std::path::{Path, PathBuf};
+
+pub use error::InstallError;
+pub use finalize::{FinalizeReport, finalize_for_reproducibility};
+pub use query::{InstalledPackage, installed};
+
+/// The package format of a set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    Deb,
+    Rpm,
+}
+
+/// One package of the set, as the lock pins it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallPackage {
+    pub name: String,
+    pub arch: String,
+    /// The version as locked (`2.36-9+deb12u4`, `1:2.3-4.fc41`).
+    pub version: String,
+    /// The verified package file (usually a cache blob; its file name does not matter).
+    pub path: PathBuf,
+}
+
+/// Options of an install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallOptions {
+    /// Exported as `SOURCE_DATE_EPOCH` to every maintainer script (initramfs-tools,
+    /// rpm's install times and others honour it).
+    pub source_date_epoch: u64,
+    /// Extra environment for maintainer scripts, after the defaults (which are `PATH`,
+    /// `LANG=C.UTF-8`, `TZ=UTC`, `HOME=/root`, `DEBIAN_FRONTEND=noninteractive`,
+    /// `DEBCONF_NONINTERACTIVE_SEEN=true`, `SOURCE_DATE_EPOCH`). Nothing is inherited
+    /// from cairn's own environment.
+    pub env: Vec<(String, String)>,
+}
+
+impl InstallOptions {
+    pub fn new(source_date_epoch: u64) -> Self {
+        InstallOptions {
+            source_date_epoch,
+            env: Vec::new(),
+        }
+    }
+}
+
+/// Progress of an install; every method has a no-op default.
+pub trait InstallReporter {
+    /// A named step starts (`extracting the Essential set`, `dpkg --install (batch 2/3)`).
+    fn step(&self, what: &str) {
+        let _ = what;
+    }
+    /// `done` of `total` packages are through the current step; `name` is the latest.
+    fn package(&self, done: usize, total: usize, name: &str) {
+        let _ = (done, total, name);
+    }
+}
+
+/// Reports nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoReport;
+impl InstallReporter for NoReport {}
+
+/// What an install did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InstallReport {
+    /// Packages installed (the whole set).
+    pub packages: usize,
+    /// Debian: the packages of the first phase (Essential and what they depend on), in
+    /// the order given to dpkg. Empty for RPM.
+    pub essential: Vec<String>,
+    /// Debian: the later dpkg batches, each in the order given to dpkg. RPM: one batch
+    /// holding the whole transaction.
+    pub batches: Vec<Vec<String>>,
+}
+
+/// Install `pkgs` into `root`, which must be an existing, empty directory. Needs root.
+///
+/// Afterwards the package database inside `root` lists exactly `pkgs` (checked; a
+/// difference is an error). On failure the root is left as it is (for inspection; the
+/// caller owns it and removes it), but nothing is left mounted or running.
+///
+/// A failing maintainer script is an error naming the package and the script, with the
+/// tail of the installer's output. For RPM this includes `%post` and `%posttrans`: rpm
+/// keeps such a package installed and only warns, but an image whose scripts failed is
+/// not what the lock describes, so the build fails (as dnf does).
+pub fn install(
+    format: Format,
+    root: &Path,
+    pkgs: &[InstallPackage],
+    opts: &InstallOptions,
+    rep: &dyn InstallReporter,
+) -> Result<InstallReport, InstallError> {
+    run::require_root()?;
+    check_empty_root(root)?;
+    if pkgs.is_empty() {
+        return Err(InstallError::EmptySet);
+    }
+    let root = fs_err::canonicalize(root)?;
+    match format {
+        Format::Deb => deb::install(&root, pkgs, opts, rep),
+        Format::Rpm => rpm::install(&root, pkgs, opts, rep),
+    }
+}
+
+fn check_empty_root(root: &Path) -> Result<(), InstallError> {
+    let meta = fs_err::symlink_metadata(root)?;
+    if !meta.is_dir() {
+        return Err(InstallError::RootNotEmpty {
+            root: root.to_path_buf(),
+            found: "it is not a directory".into(),
+        });
+    }
+    if let Some(entry) = fs_err::read_dir(root)?.next() {
+        let entry = entry?;
+        return Err(InstallError::RootNotEmpty {
+            root: root.to_path_buf(),
+            found: format!("it holds {}", entry.file_name().to_string_lossy()),
+        });
+    }
+    Ok(())
+}
+
+/// The environment every chrooted command and maintainer script gets.
+pub(crate) fn script_env(opts: &InstallOptions) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = [
+        (
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        ),
+        ("LANG", "C.UTF-8"),
+        ("TZ", "UTC"),
+        ("HOME", "/root"),
+        ("SHELL", "/bin/sh"),
+        ("USER", "root"),
+        ("LOGNAME", "root"),
+        ("DEBIAN_FRONTEND", "noninteractive"),
+        ("DEBCONF_NONINTERACTIVE_SEEN", "true"),
+        ("DEBCONF_NOWARNINGS", "yes"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    env.push((
+        "SOURCE_DATE_EPOCH".into(),
+        opts.source_date_epoch.to_string(),
+    ));
+    for (k, v) in &opts.env {
+        env.retain(|(k2, _)| k2 != k);
+        env.push((k.clone(), v.clone()));
+    }
+    env
+}

@@ -1,0 +1,556 @@
+//! Debian: install a `.deb` set the way mmdebstrap does, with dpkg inside the root.
+//!
+//! 1. Read every package's control fields (`dpkg-deb --field`) and check them against
+//!    the lock.
+//! 2. Skeleton: dpkg's database directories, merged-/usr symlinks (`bin`, `sbin`, `lib`
+//!    and the architecture's `lib*` → `usr/…`, as debootstrap makes them for every
+//!    release since bullseye; packages ship `/bin/…` paths and dpkg keeps the symlinks).
+//! 3. Extract the Essential set (Essential packages and everything they pre-depend or
+//!    depend on) with `dpkg-deb --fsys-tarfile | tar --keep-directory-symlink`, so the
+//!    root has a shell and dpkg. (`dpkg-deb -x` would replace the merged-/usr symlinks.)
+//! 4. `usr/sbin/policy-rc.d` (exit 101) so no init script starts a daemon; no
+//!    start-stop-daemon guard is needed because every step runs in its own PID
+//!    namespace, whose end kills whatever a script left running.
+//! 5. `chroot ROOT dpkg --install --force-depends` the Essential set (dpkg does not
+//!    order by Pre-Depends; everything is unpacked already, so scripts find their tools).
+//! 6. The rest with `dpkg --install` in batches (see `order::Graph::batches`), then
+//!    `dpkg --configure -a` for anything still pending (triggers).
+//! 7. Remove policy-rc.d and the staged packages; check dpkg's database against the set.
+
+use crate::order::{DebNode, Graph};
+use crate::run::{self, Mode, TAIL_LINES};
+use crate::{InstallError, InstallOptions, InstallPackage, InstallReport, InstallReporter};
+use std::collections::BTreeSet;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Where the packages are staged inside the root while dpkg runs (removed afterwards).
+const STAGE_DIR: &str = ".cairn-install-debs";
+const POLICY_RC_D: &str = "usr/sbin/policy-rc.d";
+
+struct Deb<'a> {
+    pkg: &'a InstallPackage,
+    /// Path of the staged package as dpkg sees it inside the root.
+    staged: String,
+}
+
+pub(crate) fn install(
+    root: &Path,
+    pkgs: &[InstallPackage],
+    opts: &InstallOptions,
+    rep: &dyn InstallReporter,
+) -> Result<InstallReport, InstallError> {
+    rep.step(&format!(
+        "reading the control data of {} packages",
+        pkgs.len()
+    ));
+    let mut nodes = Vec::with_capacity(pkgs.len());
+    for (k, p) in pkgs.iter().enumerate() {
+        rep.package(k + 1, pkgs.len(), &p.name);
+        nodes.push(read_control(p)?);
+    }
+    let graph = Graph::new(&nodes);
+    let essential = graph.essential_closure();
+    let Some(dpkg) = essential.iter().copied().find(|&i| nodes[i].name == "dpkg") else {
+        return Err(InstallError::NoEssential {
+            missing: "dpkg".into(),
+        });
+    };
+    let native = nodes[dpkg].arch.clone();
+    let foreign: BTreeSet<&str> = nodes
+        .iter()
+        .map(|n| n.arch.as_str())
+        .filter(|a| *a != "all" && *a != native)
+        .collect();
+
+    rep.step("creating the root skeleton");
+    skeleton(root, &native, &foreign)?;
+
+    let essential_order: Vec<usize> = graph.sccs(&essential).into_iter().flatten().collect();
+    rep.step(&format!(
+        "extracting {} Essential packages",
+        essential_order.len()
+    ));
+    for (k, &i) in essential_order.iter().enumerate() {
+        rep.package(k + 1, essential_order.len(), &pkgs[i].name);
+        extract(root, &pkgs[i])?;
+    }
+    for sh in ["usr/bin/sh", "usr/bin/dpkg"] {
+        if fs_err::symlink_metadata(root.join(sh)).is_err() {
+            return Err(InstallError::NoEssential {
+                missing: format!("/{sh}"),
+            });
+        }
+    }
+
+    let debs = stage(root, pkgs)?;
+    let result = install_staged(root, &debs, &graph, &essential_order, &essential, opts, rep);
+    let cleanup = cleanup(root);
+    let report = result?;
+    cleanup?;
+    verify(root, pkgs)?;
+    Ok(report)
+}
+
+fn install_staged(
+    root: &Path,
+    debs: &[Deb],
+    graph: &Graph,
+    essential_order: &[usize],
+    essential: &BTreeSet<usize>,
+    opts: &InstallOptions,
+    rep: &dyn InstallReporter,
+) -> Result<InstallReport, InstallError> {
+    write_policy_rc_d(root)?;
+    let env = crate::script_env(opts);
+    rep.step(&format!(
+        "installing {} Essential packages (dpkg --install --force-depends)",
+        essential_order.len()
+    ));
+    dpkg(
+        root,
+        &["--install", "--force-depends"],
+        essential_order,
+        debs,
+        &env,
+        rep,
+        "installing the Essential set",
+    )?;
+
+    let rest: BTreeSet<usize> = (0..debs.len()).filter(|i| !essential.contains(i)).collect();
+    let batches = graph.batches(&graph.sccs(&rest));
+    for (b, batch) in batches.iter().enumerate() {
+        rep.step(&format!(
+            "installing {} packages (dpkg --install, batch {}/{})",
+            batch.len(),
+            b + 1,
+            batches.len()
+        ));
+        dpkg(
+            root,
+            &["--install"],
+            batch,
+            debs,
+            &env,
+            rep,
+            &format!("installing batch {}/{}", b + 1, batches.len()),
+        )?;
+    }
+    rep.step("configuring anything still pending (dpkg --configure -a)");
+    dpkg(
+        root,
+        &["--configure", "-a"],
+        &[],
+        debs,
+        &env,
+        rep,
+        "configuring pending packages and triggers",
+    )?;
+    let names =
+        |v: &[usize]| -> Vec<String> { v.iter().map(|&i| debs[i].pkg.name.clone()).collect() };
+    Ok(InstallReport {
+        packages: debs.len(),
+        essential: names(essential_order),
+        batches: batches.iter().map(|b| names(b)).collect(),
+    })
+}
+
+/// Read and check the control fields of one package.
+fn read_control(p: &InstallPackage) -> Result<DebNode, InstallError> {
+    let bad = |message: String| InstallError::BadPackage {
+        path: p.path.clone(),
+        message,
+    };
+    let out = run::host_output("dpkg-deb", &[OsStr::new("--field"), p.path.as_os_str()])
+        .map_err(|e| bad(format!("not a readable .deb for {}: {e}", p.name)))?;
+    let text = String::from_utf8_lossy(&out);
+    let origin = p.path.display().to_string();
+    let paras = cairn_deb822::parse_paragraphs(&text, &origin)
+        .map_err(|e| bad(format!("control data: {e}")))?;
+    let Some(para) = paras.first() else {
+        return Err(bad("the control data is empty".into()));
+    };
+    for (field, want) in [
+        ("Package", &p.name),
+        ("Version", &p.version),
+        ("Architecture", &p.arch),
+    ] {
+        let got = para.get(field).unwrap_or("");
+        if got != want {
+            return Err(bad(format!(
+                "the lock pins {} {} {} but the package's {field} is {got:?}",
+                p.name, p.version, p.arch
+            )));
+        }
+    }
+    let relations = |field: &str| -> Result<Vec<cairn_deps::Dep>, InstallError> {
+        match para.get_folded(field) {
+            None => Ok(Vec::new()),
+            Some(v) => cairn_deps::parse_deb_relations(&v)
+                .map_err(|e| bad(format!("{} {field}: {e}", p.name))),
+        }
+    };
+    let provides = relations("Provides")?
+        .iter()
+        .flat_map(|d| d.atoms().into_iter().map(|a| a.name.clone()))
+        .collect();
+    Ok(DebNode {
+        name: p.name.clone(),
+        arch: p.arch.clone(),
+        essential: para
+            .get("Essential")
+            .is_some_and(|v| v.eq_ignore_ascii_case("yes")),
+        provides,
+        pre_depends: relations("Pre-Depends")?,
+        depends: relations("Depends")?,
+    })
+}
+
+/// Directories debootstrap links into /usr, by architecture (merged /usr).
+fn merged_usr_dirs(arch: &str) -> &'static [&'static str] {
+    match arch {
+        "amd64" | "x32" => &["bin", "sbin", "lib", "lib32", "lib64", "libx32"],
+        "i386" => &["bin", "sbin", "lib", "lib64", "libx32"],
+        "mips" | "mipsel" | "ppc64" | "sparc64" => &["bin", "sbin", "lib", "lib32", "lib64"],
+        "mips64el" | "mipsn32" => &["bin", "sbin", "lib", "lib32", "lib64", "libo32"],
+        "powerpc" | "ppc64el" | "sparc" => &["bin", "sbin", "lib", "lib64"],
+        "s390x" => &["bin", "sbin", "lib", "lib32"],
+        _ => &["bin", "sbin", "lib"],
+    }
+}
+
+fn skeleton(root: &Path, native: &str, foreign: &BTreeSet<&str>) -> Result<(), InstallError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    for d in [
+        "etc",
+        "dev",
+        "proc",
+        "sys",
+        "run",
+        "tmp",
+        "var/lib/dpkg/info",
+        "var/lib/dpkg/updates",
+        "var/lib/dpkg/triggers",
+        "var/lib/dpkg/alternatives",
+        "usr",
+    ] {
+        fs_err::create_dir_all(root.join(d))?;
+    }
+    fs_err::set_permissions(root.join("tmp"), std::fs::Permissions::from_mode(0o1777))?;
+    for f in ["var/lib/dpkg/status", "var/lib/dpkg/available"] {
+        fs_err::write(root.join(f), b"")?;
+    }
+    if !foreign.is_empty() {
+        let mut arch = format!("{native}\n");
+        for f in foreign {
+            arch.push_str(f);
+            arch.push('\n');
+        }
+        fs_err::write(root.join("var/lib/dpkg/arch"), arch)?;
+    }
+    for d in merged_usr_dirs(native) {
+        fs_err::create_dir_all(root.join("usr").join(d))?;
+        fs_err::os::unix::fs::symlink(Path::new("usr").join(d), root.join(d))?;
+    }
+    Ok(())
+}
+
+/// `dpkg-deb --fsys-tarfile PKG | tar -C ROOT --keep-directory-symlink -x`.
+fn extract(root: &Path, p: &InstallPackage) -> Result<(), InstallError> {
+    let spawn = |tool: &str, e: std::io::Error| InstallError::ToolMissing {
+        tool: tool.into(),
+        source: e,
+    };
+    let mut deb = Command::new("dpkg-deb")
+        .arg("--fsys-tarfile")
+        .arg(&p.path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| spawn("dpkg-deb", e))?;
+    let tar_in = deb.stdout.take().expect("piped");
+    let tar = Command::new("tar")
+        .arg("-C")
+        .arg(root)
+        .args([
+            "--keep-directory-symlink",
+            "--numeric-owner",
+            "--same-permissions",
+            "--extract",
+            "--file",
+            "-",
+        ])
+        .stdin(tar_in)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| spawn("tar", e))?;
+    let tar_out = tar.wait_with_output()?;
+    let deb_out = deb.wait_with_output()?;
+    for (tool, out) in [
+        ("dpkg-deb --fsys-tarfile", &deb_out),
+        ("tar --extract", &tar_out),
+    ] {
+        if !out.status.success() {
+            return Err(InstallError::Command {
+                command: format!("{tool} (extracting {})", p.path.display()),
+                status: out.status.to_string(),
+                package: Some(p.name.clone()),
+                output: run::tail(&String::from_utf8_lossy(&out.stderr), TAIL_LINES),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Put every package where dpkg inside the root can read it: a hard link when the
+/// cache is on the same filesystem, else a copy.
+fn stage<'a>(root: &Path, pkgs: &'a [InstallPackage]) -> Result<Vec<Deb<'a>>, InstallError> {
+    let dir = root.join(STAGE_DIR);
+    fs_err::create_dir(&dir)?;
+    let mut out = Vec::with_capacity(pkgs.len());
+    for (i, p) in pkgs.iter().enumerate() {
+        let file = format!(
+            "{i:05}_{}_{}_{}.deb",
+            p.name,
+            p.version.replace(':', "%3a"),
+            p.arch
+        );
+        let dest = dir.join(&file);
+        if fs_err::hard_link(&p.path, &dest).is_err() {
+            fs_err::copy(&p.path, &dest)?;
+        }
+        out.push(Deb {
+            pkg: p,
+            staged: format!("/{STAGE_DIR}/{file}"),
+        });
+    }
+    Ok(out)
+}
+
+fn write_policy_rc_d(root: &Path) -> Result<(), InstallError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = root.join(POLICY_RC_D);
+    fs_err::create_dir_all(path.parent().expect("has a parent"))?;
+    fs_err::write(
+        &path,
+        "#!/bin/sh\n# cairn-install: no daemon starts while packages are installed\nexit 101\n",
+    )?;
+    fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    Ok(())
+}
+
+/// Remove what the install put into the root for itself: the staged packages, and
+/// policy-rc.d unless a package of the set owns that path.
+fn cleanup(root: &Path) -> Result<(), InstallError> {
+    let dir = root.join(STAGE_DIR);
+    if dir.exists() {
+        fs_err::remove_dir_all(&dir)?;
+    }
+    let policy = root.join(POLICY_RC_D);
+    if fs_err::symlink_metadata(&policy).is_ok()
+        && !owned_by_a_package(root, "/usr/sbin/policy-rc.d")?
+    {
+        fs_err::remove_file(&policy)?;
+    }
+    Ok(())
+}
+
+fn owned_by_a_package(root: &Path, path: &str) -> Result<bool, InstallError> {
+    let info = root.join("var/lib/dpkg/info");
+    let Ok(entries) = fs_err::read_dir(&info) else {
+        return Ok(false);
+    };
+    for e in entries {
+        let e = e?;
+        if e.path().extension().is_some_and(|x| x == "list") {
+            let text = fs_err::read_to_string(e.path())?;
+            if text.lines().any(|l| l == path) {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// Run dpkg inside the root on the staged packages `which`, in that order.
+fn dpkg(
+    root: &Path,
+    action: &[&str],
+    which: &[usize],
+    debs: &[Deb],
+    env: &[(String, String)],
+    rep: &dyn InstallReporter,
+    during: &str,
+) -> Result<(), InstallError> {
+    let mut argv: Vec<OsString> = vec!["dpkg".into(), "--force-unsafe-io".into()];
+    argv.extend(action.iter().map(OsString::from));
+    argv.extend(which.iter().map(|&i| OsString::from(&debs[i].staged)));
+    let total = which.len();
+    let mut done = 0;
+    let mut on_line = |line: &str| {
+        if let Some(rest) = line.strip_prefix("Setting up ") {
+            let name = rest.split([' ', ':']).next().unwrap_or(rest);
+            if total > 0 {
+                done = (done + 1).min(total);
+                rep.package(done, total, name);
+            }
+        }
+    };
+    let out = run::in_namespace(root, Mode::Chroot, &argv, env, &mut on_line)?;
+    if out.success {
+        return Ok(());
+    }
+    let output = out.tail(TAIL_LINES);
+    if let Some(f) = script_failure(&out.lines) {
+        return Err(InstallError::Script {
+            package: f.package,
+            script: f.script,
+            status: f.status,
+            during: during.to_owned(),
+            output,
+        });
+    }
+    Err(InstallError::Command {
+        command: format!("dpkg {}", action.join(" ")),
+        status: out.status,
+        package: failed_packages(&out.lines, debs),
+        output,
+    })
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct ScriptFailure {
+    package: String,
+    script: String,
+    status: String,
+}
+
+/// Find dpkg's report of a failing maintainer script:
+/// `installed foo package post-installation script subprocess returned error exit status 1`.
+fn script_failure(lines: &[String]) -> Option<ScriptFailure> {
+    lines.iter().find_map(|l| {
+        let l = l.trim();
+        let (head, status) = l.split_once(" script subprocess ")?;
+        let mut words = head.split_whitespace();
+        let _which = words.next()?; // installed / new / old
+        let package = words.next()?;
+        if words.next()? != "package" {
+            return None;
+        }
+        let desc = words.next()?;
+        let script = match desc {
+            "pre-installation" => "preinst",
+            "post-installation" => "postinst",
+            "pre-removal" => "prerm",
+            "post-removal" => "postrm",
+            other => other,
+        };
+        Some(ScriptFailure {
+            package: package.split(':').next().unwrap_or(package).to_owned(),
+            script: script.to_owned(),
+            status: status.trim_start_matches("returned ").to_owned(),
+        })
+    })
+}
+
+/// The packages dpkg lists under `Errors were encountered while processing:`, by name.
+fn failed_packages(lines: &[String], debs: &[Deb]) -> Option<String> {
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("Errors were encountered while processing:"))?;
+    let names: Vec<String> = lines[start + 1..]
+        .iter()
+        .take_while(|l| l.starts_with(' '))
+        .map(|l| {
+            let l = l.trim();
+            debs.iter()
+                .find(|d| d.staged == l)
+                .map_or_else(|| l.to_owned(), |d| d.pkg.name.clone())
+        })
+        .collect();
+    (!names.is_empty()).then(|| names.join(", "))
+}
+
+/// Check dpkg's database against the set: every package installed, nothing else.
+fn verify(root: &Path, pkgs: &[InstallPackage]) -> Result<(), InstallError> {
+    let entries = crate::query::dpkg_entries(root)?;
+    let mut problems = Vec::new();
+    let mut want: std::collections::BTreeMap<(&str, &str), &str> = pkgs
+        .iter()
+        .map(|p| ((p.name.as_str(), p.arch.as_str()), p.version.as_str()))
+        .collect();
+    for e in &entries {
+        match want.remove(&(e.package.name.as_str(), e.package.arch.as_str())) {
+            None => problems.push(format!(
+                "  {} {} {} is installed but not in the set",
+                e.package.name, e.package.version, e.package.arch
+            )),
+            Some(v) if v != e.package.version => problems.push(format!(
+                "  {} {}: the set has {v}, dpkg has {}",
+                e.package.name, e.package.arch, e.package.version
+            )),
+            Some(_) if e.status != "ii" => problems.push(format!(
+                "  {} {}: dpkg status is {:?}, not installed (ii)",
+                e.package.name, e.package.arch, e.status
+            )),
+            Some(_) => {}
+        }
+    }
+    for ((n, a), v) in want {
+        problems.push(format!("  {n} {v} {a} is in the set but not installed"));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(InstallError::Mismatch {
+            root: PathBuf::from(root),
+            problems: problems.join("\n"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(s: &str) -> Vec<String> {
+        s.lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn finds_the_failing_maintainer_script() {
+        let out = lines(
+            "Setting up cairn-bad (1.0) ...\nfailing on purpose\n\
+             dpkg: error processing package cairn-bad (--install):\n \
+             installed cairn-bad package post-installation script subprocess returned error exit status 3\n\
+             Errors were encountered while processing:\n cairn-bad\n",
+        );
+        assert_eq!(
+            script_failure(&out),
+            Some(ScriptFailure {
+                package: "cairn-bad".into(),
+                script: "postinst".into(),
+                status: "error exit status 3".into()
+            })
+        );
+        let pre = lines(
+            " new libfoo1:amd64 package pre-installation script subprocess was killed by signal (Terminated)",
+        );
+        let f = script_failure(&pre).unwrap();
+        assert_eq!(
+            (f.package.as_str(), f.script.as_str()),
+            ("libfoo1", "preinst")
+        );
+        assert_eq!(f.status, "was killed by signal (Terminated)");
+        assert_eq!(script_failure(&lines("Unpacking x (1) ...")), None);
+    }
+
+    #[test]
+    fn merged_usr_links_follow_debootstrap() {
+        assert!(merged_usr_dirs("amd64").contains(&"lib64"));
+        assert_eq!(merged_usr_dirs("arm64"), ["bin", "sbin", "lib"]);
+    }
+}
