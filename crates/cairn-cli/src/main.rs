@@ -52,6 +52,19 @@ enum Output {
     Json,
 }
 
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum FirmwareArg {
+    Bios,
+    Uefi,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum AccelArg {
+    Auto,
+    Kvm,
+    Tcg,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Resolve images' package sets and print them (nothing is written).
@@ -78,6 +91,60 @@ enum Command {
     Fetch {
         /// Images whose packages to fetch (default: all).
         images: Vec<String>,
+    },
+    /// Build images: lock if needed, fetch, install into a root, customize, finalize, and
+    /// write the outputs with SBOMs to out/IMAGE/ (replaced only when the build succeeds).
+    Build {
+        /// Images to build (default: all).
+        images: Vec<String>,
+        /// Refuse to build when cairn.lock is missing or stale instead of locking.
+        #[arg(long)]
+        locked: bool,
+        /// Outputs to write instead of the images' own (comma-separated: dir, tar, wsl,
+        /// oci, raw, vhd, qcow2).
+        #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+        outputs: Vec<cairn_config::OutputKind>,
+        /// Directory for the outputs (default: out/ beside the project file).
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// Time stamp for everything in the outputs (seconds since 1970). With the same
+        /// lock and value, builds are bit-identical. Default: now.
+        #[arg(long, env = "SOURCE_DATE_EPOCH", value_name = "SECONDS")]
+        source_date_epoch: Option<u64>,
+    },
+    /// Boot a built disk image in QEMU with the serial console on this terminal
+    /// (Ctrl-a x quits). With --check, wait until it reaches multi-user and exit 0, or
+    /// exit 1 on timeout.
+    Boot {
+        /// Image whose disk to boot (out/IMAGE/IMAGE.raw, else .qcow2, else .vhd).
+        image: String,
+        /// Firmware: bios (SeaBIOS, with KVM when /dev/kvm works) or uefi (OVMF).
+        #[arg(long, value_enum, default_value = "bios")]
+        firmware: FirmwareArg,
+        /// Wait for multi-user on the serial console, then stop the VM.
+        #[arg(long)]
+        check: bool,
+        /// Seconds --check waits (default: 120 with KVM, 600 under software emulation).
+        #[arg(long)]
+        timeout: Option<u64>,
+        /// kvm, tcg (software emulation), or auto.
+        #[arg(long, value_enum, default_value = "auto")]
+        accel: AccelArg,
+        /// Guest memory in MiB.
+        #[arg(long, default_value_t = 1024)]
+        memory: u32,
+        /// Let the guest write to the image (default: writes go to a throw-away snapshot).
+        #[arg(long)]
+        persist: bool,
+        /// Forward 127.0.0.1:PORT to the guest's SSH port.
+        #[arg(long, value_name = "PORT")]
+        ssh_port: Option<u16>,
+        /// Boot this disk file instead of the image's output.
+        #[arg(long, value_name = "FILE")]
+        disk: Option<PathBuf>,
+        /// Directory with the build outputs (default: out/ beside the project file).
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
     },
     /// Print the JSON Schema of cairn.toml.
     Schema,
@@ -117,7 +184,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     };
     if project.builtin {
         note(&format!(
-            "note: no {} in {}: using the built-in default project (image `minimal-vm`, packages from this machine's apt sources)",
+            "note: no {} in {}: using the built-in default project (images `minimal-vm` and `minimal-wsl`, packages from this machine's apt sources)",
             cairn_config::PROJECT_FILE,
             dir.display()
         ));
@@ -125,6 +192,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     if let Command::Config = cli.command {
         println!("{}", serde_json::to_string_pretty(&project)?);
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Boot { .. } = cli.command {
+        return boot(cli, &project);
     }
     let lock_path = project.dir.join("cairn.lock");
     let cache_dir = cli
@@ -250,7 +320,296 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             ));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schema | Command::Config => unreachable!("handled above"),
+        Command::Build {
+            images,
+            locked,
+            outputs,
+            out_dir,
+            source_date_epoch,
+        } => {
+            let previous = cairn_project::read_lock(&lock_path)?;
+            let stale = session.stale_definitions(previous.as_ref(), images)?;
+            let lock = if stale.is_empty() {
+                previous.expect("no stale images implies a lock")
+            } else if *locked {
+                progress.finish();
+                bail!(
+                    "{} is {} for image(s) {}: the image definition changed or was never locked; run `cairn lock` (or build without --locked)",
+                    lock_path.display(),
+                    if previous.is_some() {
+                        "stale"
+                    } else {
+                        "missing"
+                    },
+                    stale.join(", ")
+                );
+            } else {
+                note(&format!(
+                    "locking {} (new or changed definition)",
+                    stale.join(", ")
+                ));
+                let (lock, resolved) = session.lock(&stale, previous.clone(), &progress)?;
+                cairn_project::write_atomic(&lock_path, lock.to_toml().as_bytes())?;
+                for r in &resolved {
+                    note(&format!(
+                        "locked image `{}`: {} packages",
+                        r.image,
+                        r.locked.packages.len()
+                    ));
+                }
+                lock
+            };
+            let names = image_names(&session, images);
+            let fetched = session.fetch(&lock, &names, &progress)?;
+            let by_key: std::collections::HashMap<_, _> = fetched
+                .iter()
+                .map(|f| (f.package.clone(), f.path.clone()))
+                .collect();
+            let out = out_dir
+                .clone()
+                .unwrap_or_else(|| session.project.dir.join("out"));
+            let epoch = source_date_epoch.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0)
+            });
+            let _ = ctrlc::set_handler(cairn_build::request_stop);
+            let mut summaries = Vec::new();
+            for n in &names {
+                let image = &session.project.images[n];
+                let li = &lock.images[n];
+                let packages = li
+                    .packages
+                    .iter()
+                    .map(|p| {
+                        let url = lock
+                            .repos
+                            .get(&p.repo)
+                            .and_then(|r| r.urls.first())
+                            .map(|u| format!("{}/{}", u.trim_end_matches('/'), p.location));
+                        cairn_build::BuildPackage {
+                            locked: p.clone(),
+                            path: by_key[p].clone(),
+                            url,
+                        }
+                    })
+                    .collect();
+                let input = cairn_build::BuildInput {
+                    project: &session.project,
+                    image,
+                    arch: li.arch.clone(),
+                    packages,
+                    outputs: if outputs.is_empty() {
+                        image.build.outputs.clone()
+                    } else {
+                        let mut o = outputs.clone();
+                        o.sort();
+                        o.dedup();
+                        o
+                    },
+                    out_dir: out.clone(),
+                    source_date_epoch: epoch,
+                };
+                let r = cairn_build::build_image(&input, &progress);
+                let r = match r {
+                    Err(e) if cairn_build::interrupted() => {
+                        progress.finish();
+                        eprintln!("error: {e}");
+                        bail!(cairn_build::BuildError::Interrupted);
+                    }
+                    r => r.with_context(|| format!("building image `{n}`"))?,
+                };
+                summaries.push(r);
+            }
+            progress.finish();
+            match cli.output {
+                Output::Json => println!("{}", serde_json::to_string_pretty(&summaries)?),
+                Output::Human => {
+                    for s in &summaries {
+                        print_build(s);
+                    }
+                    if source_date_epoch.is_none() && !cli.quiet {
+                        eprintln!(
+                            "note: time stamps are from now; set SOURCE_DATE_EPOCH (or --source-date-epoch) for bit-identical rebuilds"
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema | Command::Config | Command::Boot { .. } => {
+            unreachable!("handled above")
+        }
+    }
+}
+
+fn boot(cli: &Cli, project: &cairn_config::Project) -> Result<ExitCode> {
+    let Command::Boot {
+        image,
+        firmware,
+        check,
+        timeout,
+        accel,
+        memory,
+        persist,
+        ssh_port,
+        disk,
+        out_dir,
+    } = &cli.command
+    else {
+        unreachable!()
+    };
+    let out = out_dir.clone().unwrap_or_else(|| project.dir.join("out"));
+    let disk = match disk {
+        Some(d) => d.clone(),
+        None => {
+            if !project.images.contains_key(image) {
+                let known: Vec<&str> = project.images.keys().map(String::as_str).collect();
+                bail!(
+                    "no image `{image}` in {}; it has: {}",
+                    project.file,
+                    known.join(", ")
+                );
+            }
+            let dir = out.join(image);
+            ["raw", "qcow2", "vhd"]
+                .iter()
+                .map(|ext| dir.join(format!("{image}.{ext}")))
+                .find(|p| p.is_file())
+                .with_context(|| {
+                    format!(
+                        "{} has no disk image ({image}.raw, .qcow2 or .vhd); add \"raw\" to the image's outputs and run `cairn build {image}`",
+                        dir.display()
+                    )
+                })?
+        }
+    };
+    let fw = match firmware {
+        FirmwareArg::Bios => cairn_boot::Firmware::Bios,
+        FirmwareArg::Uefi => cairn_boot::Firmware::Uefi,
+    };
+    let mut o = cairn_boot::BootOptions::new(&disk, fw);
+    o.accel = match accel {
+        AccelArg::Auto => cairn_boot::Accel::Auto,
+        AccelArg::Kvm => cairn_boot::Accel::Kvm,
+        AccelArg::Tcg => cairn_boot::Accel::Tcg,
+    };
+    o.memory_mib = *memory;
+    o.persist = *persist;
+    o.ssh_port = *ssh_port;
+    let acc = cairn_boot::choose_accel(&o)?;
+    o.timeout =
+        std::time::Duration::from_secs(timeout.unwrap_or(if acc == "kvm" { 120 } else { 600 }));
+    if !*check {
+        if !cli.quiet {
+            eprintln!(
+                "booting {} ({fw:?}, {acc}); the serial console follows. Quit with Ctrl-a x.",
+                disk.display()
+            );
+        }
+        let st = cairn_boot::run_interactive(&o)?;
+        return Ok(if st.success() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    if !cli.quiet {
+        eprintln!(
+            "booting {} ({fw:?}, {acc}), waiting up to {} s for multi-user",
+            disk.display(),
+            o.timeout.as_secs()
+        );
+    }
+    let verbose = !cli.quiet && cli.output == Output::Human;
+    let r = cairn_boot::check(&o, &mut |l| {
+        if verbose {
+            eprintln!("  | {l}");
+        }
+    });
+    match r {
+        Ok(outcome) => {
+            match cli.output {
+                Output::Json => println!(
+                    "{}",
+                    serde_json::json!({
+                        "disk": disk,
+                        "firmware": format!("{fw:?}").to_lowercase(),
+                        "accel": outcome.accel,
+                        "reached": "multi-user",
+                        "seconds": outcome.elapsed.as_secs_f64(),
+                        "matched": outcome.matched,
+                    })
+                ),
+                Output::Human => println!(
+                    "{}: reached multi-user in {:.1} s ({fw:?}, {})",
+                    disk.display(),
+                    outcome.elapsed.as_secs_f64(),
+                    outcome.accel
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ (cairn_boot::BootError::Timeout { .. } | cairn_boot::BootError::Exited { .. })) => {
+            if cli.output == Output::Json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "disk": disk, "reached": null, "error": e.to_string() })
+                );
+            }
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn print_build(s: &cairn_build::BuildSummary) {
+    println!(
+        "# image {} {}: {} packages ({} installed) -> {}",
+        s.image,
+        s.version,
+        s.packages,
+        human_size(s.installed_bytes),
+        s.dir.display()
+    );
+    for o in &s.outputs {
+        println!(
+            "{:15} {:>10}  {}  {}",
+            o.kind,
+            if o.bytes > 0 {
+                human_size(o.bytes)
+            } else {
+                "-".into()
+            },
+            o.digest.as_deref().unwrap_or("-"),
+            o.path.display()
+        );
+    }
+    let phases: Vec<String> = s
+        .phases
+        .iter()
+        .map(|(p, t)| format!("{p} {t:.1}s"))
+        .collect();
+    println!("# time: {}", phases.join(", "));
+    for o in &s.outputs {
+        let p = o.path.display();
+        let hint = match o.kind.as_str() {
+            "raw" => format!(
+                "cairn boot {}            # BIOS+KVM; --firmware uefi for UEFI",
+                s.image
+            ),
+            "vhd" => format!(
+                "az storage blob upload --type page --file {p} ...   # a fixed VHD, ready for Azure"
+            ),
+            "qcow2" => format!("qemu-system-x86_64 -m 1G -drive file={p},if=virtio -nographic"),
+            "wsl" => format!("wsl --install --from-file {p}   # on Windows, WSL 2.4.4 or later"),
+            "docker-archive" => format!("podman load -i {p}"),
+            "tar" => format!("podman import {p} {}:{}", s.image, s.version),
+            _ => continue,
+        };
+        println!("# try: {hint}");
     }
 }
 

@@ -56,3 +56,13 @@ impl cairn_project::Progress for CliProgress {
         self.bar.set_message(what.to_owned());
     }
 }
+
+impl cairn_build::BuildReporter for CliProgress {
+    fn phase(&self, image: &str, phase: &str) {
+        self.bar.set_message(format!("{image}: {phase}"));
+    }
+    fn progress(&self, image: &str, done: u64, total: u64, item: &str) {
+        self.bar
+            .set_message(format!("{image}: {done}/{total} {item}"));
+    }
+}

@@ -668,6 +668,28 @@ impl Session {
         Ok(images.to_vec())
     }
 
+    /// Images of `images` (all when empty) whose entry in `lock` is missing or was
+    /// resolved from a different definition (no network: fingerprints only). A build
+    /// relocks these, or refuses with `--locked`.
+    pub fn stale_definitions(
+        &self,
+        lock: Option<&Lockfile>,
+        images: &[String],
+    ) -> Result<Vec<String>, ProjectError> {
+        let mut out = Vec::new();
+        for n in self.image_names(images)? {
+            let image = self.image(&n)?;
+            let arch = self.arch_for(image);
+            let current = lock
+                .and_then(|l| l.images.get(&n))
+                .is_some_and(|l| l.inputs == self.fingerprint(image, &arch));
+            if !current {
+                out.push(n);
+            }
+        }
+        Ok(out)
+    }
+
     /// Check that `lock` matches the project file and the repositories as they are now.
     /// Returns the problems found (empty: the lock is current).
     pub fn check(

@@ -1,6 +1,8 @@
 //! End-to-end tests of the `cairn` binary against fixture repositories built at test time
 //! with the real rpmbuild, createrepo_c and gpg (scripts/fixtures/).
 
+mod build;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
