@@ -81,19 +81,22 @@ fn build(p: &Project, args: &[&str]) -> std::process::Output {
 }
 
 fn sha256(p: &Path) -> String {
-    let o = Command::new("sha256sum").arg(p).output().unwrap();
-    assert!(o.status.success(), "sha256sum {}", p.display());
-    String::from_utf8_lossy(&o.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
+    use sha2::Digest;
+    let mut f = fs_err::File::open(p).unwrap();
+    let mut h = sha2::Sha256::new();
+    std::io::copy(&mut f, &mut h).unwrap();
+    hex::encode(h.finalize())
 }
 
-/// Every file under `dir` (relative path → sha256), for "nothing changed" checks.
+/// Every file under `dir` but a `rootfs/` output (relative path → sha256), for "nothing
+/// changed" and "bit-identical" checks.
 fn snapshot(dir: &Path) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
-    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+    let walk = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.file_name() != "rootfs");
+    for e in walk {
         let e = e.unwrap();
         if e.file_type().is_file() {
             let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
@@ -544,5 +547,213 @@ fn a_full_disk_is_named_and_the_previous_outputs_survive() {
         leftovers(mnt.path()).is_empty(),
         "{:?}",
         leftovers(mnt.path())
+    );
+}
+
+/// The main job: with no cairn.toml, `cairn build` builds the built-in minimal VM (raw +
+/// VHD) and WSL image from real Debian packages through the host's apt; the raw disk
+/// boots (as a disk) to multi-user under BIOS and UEFI; the VHD and a qcow2 pass
+/// qemu-img; then two more builds of the VM with every output are compared byte for byte.
+#[test]
+fn builtin_default_builds_boots_and_rebuilds_bit_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    // shared with cairn-install's tests: the .debs are downloaded once per machine
+    let cache = root().join("target/test-cache");
+    let cairn = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .arg("-C")
+            .arg(dir.path())
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args(args)
+            .env("SOURCE_DATE_EPOCH", SDE)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "cairn {args:?}: {}", stderr(&o));
+        o
+    };
+    let o = cairn(&["build"]);
+    let text = stdout(&o);
+    assert!(text.contains("# image minimal-vm 1: "), "{text}");
+    assert!(text.contains("# try: cairn boot minimal-vm"), "{text}");
+    assert!(text.contains("# try: wsl --install --from-file"), "{text}");
+    let vm = dir.path().join("out/minimal-vm");
+    let raw = vm.join("minimal-vm.raw");
+    let vhd = vm.join("minimal-vm.vhd");
+    assert!(dir.path().join("out/minimal-wsl/minimal-wsl.wsl").is_file());
+
+    // VHD: qemu-img sees a vpc whose virtual size is the raw size rounded up to a MiB
+    let info: serde_json::Value = serde_json::from_str(&tool(
+        "qemu-img",
+        &["info", "-f", "vpc", "--output=json", vhd.to_str().unwrap()],
+    ))
+    .unwrap();
+    let raw_len = fs_err::metadata(&raw).unwrap().len();
+    assert_eq!(info["format"], "vpc");
+    assert_eq!(
+        info["virtual-size"].as_u64().unwrap(),
+        raw_len.div_ceil(1 << 20) << 20
+    );
+    assert_eq!(
+        fs_err::metadata(&vhd).unwrap().len(),
+        (raw_len.div_ceil(1 << 20) << 20) + 512
+    );
+    let tail = {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = fs_err::File::open(&vhd).unwrap();
+        f.seek(SeekFrom::End(-512)).unwrap();
+        let mut b = [0u8; 8];
+        f.read_exact(&mut b).unwrap();
+        b
+    };
+    assert_eq!(&tail, b"conectix");
+    let scratch = tempfile::tempdir().unwrap();
+    let q = scratch.path().join("converted.qcow2");
+    tool(
+        "qemu-img",
+        &[
+            "convert",
+            "-f",
+            "vpc",
+            "-O",
+            "qcow2",
+            vhd.to_str().unwrap(),
+            q.to_str().unwrap(),
+        ],
+    );
+    tool("qemu-img", &["check", q.to_str().unwrap()]);
+    tool(
+        "qemu-img",
+        &[
+            "compare",
+            "-f",
+            "raw",
+            "-F",
+            "qcow2",
+            raw.to_str().unwrap(),
+            q.to_str().unwrap(),
+        ],
+    );
+
+    // boot the raw disk to multi-user, BIOS and UEFI
+    for fw in ["bios", "uefi"] {
+        let o = cairn(&[
+            "-O",
+            "json",
+            "boot",
+            "minimal-vm",
+            "--check",
+            "--firmware",
+            fw,
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["reached"], "multi-user", "{v}");
+        assert_eq!(v["firmware"], fw);
+    }
+
+    // every output, twice, from the same lock and SOURCE_DATE_EPOCH
+    let all = "dir,tar,wsl,oci,raw,vhd,qcow2";
+    let b1 = dir.path().join("b1");
+    let b2 = dir.path().join("b2");
+    for b in [&b1, &b2] {
+        cairn(&[
+            "build",
+            "--locked",
+            "minimal-vm",
+            "--outputs",
+            all,
+            "--out-dir",
+            b.to_str().unwrap(),
+        ]);
+    }
+    let s1 = snapshot(&b1.join("minimal-vm"));
+    let s2 = snapshot(&b2.join("minimal-vm"));
+    for f in [
+        "minimal-vm.tar",
+        "minimal-vm.wsl",
+        "minimal-vm.docker.tar",
+        "minimal-vm.oci/index.json",
+        "minimal-vm.raw",
+        "minimal-vm.vhd",
+        "minimal-vm.spdx.json",
+        "minimal-vm.cdx.json",
+        "SHA256SUMS",
+    ] {
+        assert!(s1.contains_key(f), "{f} missing");
+        assert_eq!(s1.get(f), s2.get(f), "{f} differs between two builds");
+    }
+    // the raw disk is the same whichever outputs were asked for
+    assert_eq!(s1["minimal-vm.raw"], sha256(&raw));
+    let blobs1: Vec<_> = s1.keys().filter(|k| k.contains("/blobs/")).collect();
+    let blobs2: Vec<_> = s2.keys().filter(|k| k.contains("/blobs/")).collect();
+    assert_eq!(blobs1, blobs2);
+
+    // dpkg in the result lists exactly the lock; customizations are in place
+    let rootfs = b1.join("minimal-vm/rootfs");
+    let q = tool(
+        "dpkg-query",
+        &[
+            "--admindir",
+            rootfs.join("var/lib/dpkg").to_str().unwrap(),
+            "-W",
+            "-f",
+            "${db:Status-Abbrev}${Package}\n",
+        ],
+    );
+    let mut got: Vec<String> = q
+        .lines()
+        .filter_map(|l| l.strip_prefix("ii "))
+        .map(str::to_owned)
+        .collect();
+    got.sort();
+    let lock = fs_err::read_to_string(dir.path().join("cairn.lock")).unwrap();
+    let v: toml::Value = toml::from_str(&lock).unwrap();
+    let mut want: Vec<String> = v["images"]["minimal-vm"]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+    let osr = fs_err::read_to_string(rootfs.join("usr/lib/os-release")).unwrap();
+    assert!(
+        osr.contains("ID=cairn\n") && osr.contains("ID_LIKE=debian\n"),
+        "{osr}"
+    );
+    assert_eq!(
+        fs_err::read_to_string(rootfs.join("etc/hostname")).unwrap(),
+        "cairn\n"
+    );
+    assert_eq!(fs_err::read(rootfs.join("etc/machine-id")).unwrap(), b"");
+    assert!(
+        !rootfs.join("usr/share/man").exists()
+            || walkdir::WalkDir::new(rootfs.join("usr/share/man"))
+                .into_iter()
+                .count()
+                == 1
+    );
+    assert!(
+        fs_err::symlink_metadata(
+            rootfs.join("etc/systemd/system/multi-user.target.wants/systemd-networkd.service")
+        )
+        .is_ok()
+    );
+    let insp: serde_json::Value = serde_json::from_str(&tool(
+        "skopeo",
+        &[
+            "inspect",
+            &format!("oci:{}:1", b1.join("minimal-vm/minimal-vm.oci").display()),
+        ],
+    ))
+    .unwrap();
+    assert_eq!(insp["Labels"]["io.cairn.os-release.id"], "cairn");
+    let py = root().join("target/pyenv/bin");
+    tool(
+        py.join("pyspdxtools").to_str().unwrap(),
+        &[
+            "-i",
+            b1.join("minimal-vm/minimal-vm.spdx.json").to_str().unwrap(),
+        ],
     );
 }

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Image build benchmark, side by side in one run:
+#   1. the same Debian minbase package set to a tar: cairn vs mmdebstrap --variant=minbase
+#      (both with warm download caches);
+#   2. the same package list to a bootable raw disk: cairn vs mkosi, where a mkosi can run
+#      here (see BENCHMARKS.md for why the disk comparison may not run on these machines).
+# Records wall time, CPU, peak RSS (/usr/bin/time %M, of the tool and all its children
+# that were waited for) and output size. Needs root.
+#
+# Usage: bash bench/build.sh [WORKDIR]    (default /tmp/cairn-build-bench)
+# Environment: RUNS=N (default 3), CAIRN=/path/to/cairn
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+WORK=${1:-/tmp/cairn-build-bench}
+RUNS=${RUNS:-3}
+TIME=/usr/bin/time
+say() { echo "bench: $*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 1; }
+command -v mmdebstrap >/dev/null || { say "installing mmdebstrap"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap >&2; }
+CAIRN=${CAIRN:-$ROOT/target/release/cairn}
+[ -x "$CAIRN" ] || (cd "$ROOT" && cargo build --release -p cairn-cli >&2)
+
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+SDE=1700000000
+export SOURCE_DATE_EPOCH=$SDE
+
+# --- the cairn project: Essential + Priority: required + apt, like --variant=minbase
+proj=$WORK/cairn-minbase
+mkdir -p "$proj"
+cat >"$proj/cairn.toml" <<TOML
+[sources.host]
+kind = "host-apt"
+
+[images.minbase]
+packages = ["apt"]
+essential = true
+priority-required = true
+weak-deps = false
+outputs = ["tar"]
+TOML
+cache=$WORK/cairn-cache
+say "warming cairn's cache (lock + fetch)"
+"$CAIRN" -C "$proj" --cache-dir "$cache" -q lock >/dev/null
+"$CAIRN" -C "$proj" --cache-dir "$cache" -q fetch >/dev/null
+
+# --- mmdebstrap with a warm .deb cache: the documented setup/download hooks
+debs=$WORK/mmdebstrap-debs
+mkdir -p "$debs"
+hooks=(--setup-hook='mkdir -p "$1"/var/cache/apt/archives/'
+       --setup-hook="cp $debs/*.deb \"\$1\"/var/cache/apt/archives/ 2>/dev/null || true"
+       --customize-hook="cp \"\$1\"/var/cache/apt/archives/*.deb $debs/ 2>/dev/null || true"
+       --skip=cleanup/apt/cache)
+say "warming mmdebstrap's .deb cache"
+mmdebstrap --quiet --variant=minbase "${hooks[@]}" bookworm "$WORK/warm.tar" >/dev/null 2>&1
+rm -f "$WORK/warm.tar"
+
+results=$WORK/results.tsv
+: >"$results"
+measure() { # name outfile cmd...
+  local name=$1 out=$2; shift 2
+  local t; t=$(mktemp)
+  if "$TIME" -f '%e %M %U %S' -o "$t" "$@" >"$WORK/$name.log" 2>&1; then
+    read -r wall rss user sys <"$t"
+    local size; size=$(du -sb "$out" | cut -f1)
+    echo -e "$name\t$wall\t$(echo "$user + $sys" | bc)\t$((rss / 1024))\t$size" >>"$results"
+    say "$name: ${wall}s, $((rss / 1024)) MiB, $size bytes"
+  else
+    say "$name failed: see $WORK/$name.log"; tail -5 "$WORK/$name.log" >&2
+  fi
+  rm -f "$t"
+}
+for i in $(seq "$RUNS"); do
+  rm -rf "$proj/out"
+  measure cairn-minbase-tar "$proj/out/minbase/minbase.tar" \
+    "$CAIRN" -C "$proj" --cache-dir "$cache" -q build --locked minbase
+  rm -f "$WORK/mmdebstrap.tar"
+  measure mmdebstrap-minbase-tar "$WORK/mmdebstrap.tar" \
+    mmdebstrap --quiet --variant=minbase "${hooks[@]}" bookworm "$WORK/mmdebstrap.tar"
+done
+echo "package counts: cairn $(grep -c '^  { name' "$proj/cairn.lock"), mmdebstrap $(tar -xOf "$WORK/mmdebstrap.tar" ./var/lib/dpkg/status | grep -c '^Package:')" >&2
+
+python3 - "$results" <<'PY'
+import sys, statistics, collections
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    n, wall, cpu, rss, size = line.split("\t")
+    rows[n].append((float(wall), float(cpu), int(rss), int(size)))
+print("| tool | runs | wall s (median) | CPU s | peak RSS MiB | output MB |")
+print("|---|---:|---:|---:|---:|---:|")
+med = {}
+for n, v in rows.items():
+    w = statistics.median(x[0] for x in v); med[n] = w
+    print(f"| {n} | {len(v)} | {w:.1f} | {statistics.median(x[1] for x in v):.1f} | {max(x[2] for x in v)} | {v[-1][3]/1e6:.0f} |")
+if "cairn-minbase-tar" in med and "mmdebstrap-minbase-tar" in med:
+    print(f"\ncairn / mmdebstrap wall time: {med['cairn-minbase-tar']/med['mmdebstrap-minbase-tar']:.2f}")
+PY
