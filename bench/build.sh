@@ -57,6 +57,39 @@ say "warming mmdebstrap's .deb cache"
 mmdebstrap --quiet --variant=minbase "${hooks[@]}" bookworm "$WORK/warm.tar" >/dev/null 2>&1
 rm -f "$WORK/warm.tar"
 
+# --- disk: the same package list with cairn (raw, GRUB for BIOS+UEFI) and mkosi (disk,
+# systemd-boot UKI). mkosi 24 comes from bookworm-backports with systemd 254; it also
+# needs kmod, python3-pefile and the archive as the host configures it (its default
+# sources add debian-debug, which this machine's proxy refuses).
+DISK_PKGS="linux-image-amd64 systemd-sysv systemd-resolved udev iproute2 netbase openssh-server ca-certificates systemd-boot dbus"
+dproj=$WORK/cairn-disk
+mkdir -p "$dproj"
+{
+  echo '[sources.host]'; echo 'kind = "host-apt"'; echo
+  echo '[images.vm]'
+  printf 'packages = [%s]\n' "$(printf '"%s", ' $DISK_PKGS | sed 's/, $//')"
+  echo 'weak-deps = false'; echo 'outputs = ["raw"]'
+} >"$dproj/cairn.toml"
+"$CAIRN" -C "$dproj" --cache-dir "$cache" -q lock >/dev/null
+"$CAIRN" -C "$dproj" --cache-dir "$cache" -q fetch >/dev/null
+HAVE_MKOSI=0
+if command -v mkosi >/dev/null && mkosi --version | grep -qE 'mkosi (2[4-9]|[3-9][0-9])'; then
+  HAVE_MKOSI=1
+  mk=$WORK/mkosi-vm
+  mkdir -p "$mk/mkosi.pkgmngr/etc/apt/sources.list.d" "$mk/mkosi.cache"
+  cp /etc/apt/sources.list.d/debian.sources "$mk/mkosi.pkgmngr/etc/apt/sources.list.d/mkosi.sources"
+  {
+    echo '[Distribution]'; echo 'Distribution=debian'; echo 'Release=bookworm'
+    echo '[Output]'; echo 'Format=disk'; echo 'Output=image'; echo 'CacheDirectory=mkosi.cache'
+    echo '[Content]'; echo 'Bootable=yes'; echo 'Bootloader=systemd-boot'
+    echo "Packages=$(echo $DISK_PKGS | tr ' ' ',')"
+  } >"$mk/mkosi.conf"
+  say "warming mkosi's package cache"
+  (cd "$mk" && mkosi -f build >"$WORK/mkosi-warm.log" 2>&1) || { say "mkosi cannot build here: see $WORK/mkosi-warm.log"; HAVE_MKOSI=0; }
+else
+  say "no mkosi >= 24: the disk comparison is skipped (see BENCHMARKS.md)"
+fi
+
 results=$WORK/results.tsv
 : >"$results"
 measure() { # name outfile cmd...
@@ -79,6 +112,12 @@ for i in $(seq "$RUNS"); do
   rm -f "$WORK/mmdebstrap.tar"
   measure mmdebstrap-minbase-tar "$WORK/mmdebstrap.tar" \
     mmdebstrap --quiet --variant=minbase "${hooks[@]}" bookworm "$WORK/mmdebstrap.tar"
+  rm -rf "$dproj/out"
+  measure cairn-disk-raw "$dproj/out/vm/vm.raw" \
+    "$CAIRN" -C "$dproj" --cache-dir "$cache" -q build --locked vm
+  if [ "$HAVE_MKOSI" = 1 ]; then
+    measure mkosi-disk-raw "$WORK/mkosi-vm/image.raw" sh -c "cd '$WORK/mkosi-vm' && mkosi -f build"
+  fi
 done
 echo "package counts: cairn $(grep -c '^  { name' "$proj/cairn.lock"), mmdebstrap $(tar -xOf "$WORK/mmdebstrap.tar" ./var/lib/dpkg/status | grep -c '^Package:')" >&2
 
@@ -94,6 +133,8 @@ med = {}
 for n, v in rows.items():
     w = statistics.median(x[0] for x in v); med[n] = w
     print(f"| {n} | {len(v)} | {w:.1f} | {statistics.median(x[1] for x in v):.1f} | {max(x[2] for x in v)} | {v[-1][3]/1e6:.0f} |")
-if "cairn-minbase-tar" in med and "mmdebstrap-minbase-tar" in med:
-    print(f"\ncairn / mmdebstrap wall time: {med['cairn-minbase-tar']/med['mmdebstrap-minbase-tar']:.2f}")
+print()
+for a, b in [("cairn-minbase-tar", "mmdebstrap-minbase-tar"), ("cairn-disk-raw", "mkosi-disk-raw")]:
+    if a in med and b in med:
+        print(f"{a} / {b} wall time: {med[a]/med[b]:.2f}")
 PY
