@@ -597,7 +597,7 @@ fn print_build(s: &cairn_build::BuildSummary) {
         let p = o.path.display();
         let hint = match o.kind.as_str() {
             "raw" => format!(
-                "cairn boot {}            # BIOS+KVM; --firmware uefi for UEFI",
+                "cairn boot {}   # serial console; --check waits for multi-user, --firmware uefi",
                 s.image
             ),
             "vhd" => format!(
