@@ -22,7 +22,7 @@ use crate::run::{self, Mode, TAIL_LINES};
 use crate::{InstallError, InstallOptions, InstallPackage, InstallReport, InstallReporter};
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Where the packages are staged inside the root while dpkg runs (removed afterwards).
@@ -499,17 +499,7 @@ fn verify(root: &Path, pkgs: &[InstallPackage]) -> Result<(), InstallError> {
             Some(_) => {}
         }
     }
-    for ((n, a), v) in want {
-        problems.push(format!("  {n} {v} {a} is in the set but not installed"));
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(InstallError::Mismatch {
-            root: PathBuf::from(root),
-            problems: problems.join("\n"),
-        })
-    }
+    crate::mismatch(root, problems, want)
 }
 
 #[cfg(test)]

@@ -182,3 +182,28 @@ pub(crate) fn script_env(opts: &InstallOptions) -> Vec<(String, String)> {
     }
     env
 }
+
+/// Finish a database-versus-set check: packages of the set that are still `want`ed were
+/// never installed; any problem makes the install fail with [`InstallError::Mismatch`].
+fn mismatch<N, A, V>(
+    root: &Path,
+    mut problems: Vec<String>,
+    want: impl IntoIterator<Item = ((N, A), V)>,
+) -> Result<(), InstallError>
+where
+    N: std::fmt::Display,
+    A: std::fmt::Display,
+    V: std::fmt::Display,
+{
+    for ((n, a), v) in want {
+        problems.push(format!("  {n} {v} {a} is in the set but not installed"));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(InstallError::Mismatch {
+            root: root.to_path_buf(),
+            problems: problems.join("\n"),
+        })
+    }
+}

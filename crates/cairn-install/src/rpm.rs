@@ -16,7 +16,7 @@ use crate::query::{rpm_entries, rpm_root_args, strip_zero_epoch};
 use crate::run::{self, Mode, TAIL_LINES};
 use crate::{InstallError, InstallOptions, InstallPackage, InstallReport, InstallReporter};
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Where the rpm database lives inside the root.
 pub(crate) const DBPATH: &str = "/usr/lib/sysimage/rpm";
@@ -159,17 +159,7 @@ fn verify(root: &Path, pkgs: &[InstallPackage]) -> Result<(), InstallError> {
             Some(_) => {}
         }
     }
-    for ((n, a), v) in want {
-        problems.push(format!("  {n} {v} {a} is in the set but not installed"));
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(InstallError::Mismatch {
-            root: PathBuf::from(root),
-            problems: problems.join("\n"),
-        })
-    }
+    crate::mismatch(root, problems, want)
 }
 
 #[cfg(test)]
