@@ -41,7 +41,7 @@ fn write(value: &Value, out: &mut Vec<u8>) {
 }
 
 /// `seconds` since 1970 as RFC 3339 UTC (`1970-01-01T00:00:00Z`).
-pub(crate) fn rfc3339(seconds: u64) -> String {
+pub fn rfc3339(seconds: u64) -> String {
     let days = seconds / 86_400;
     let rem = seconds % 86_400;
     let (y, m, d) = civil_from_days(days);

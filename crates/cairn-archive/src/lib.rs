@@ -24,6 +24,7 @@ mod wsl;
 
 pub use error::ArchiveError;
 pub use gzip::{GzipWriter, TarGzSummary, write_tar_gz};
+pub use json::rfc3339;
 pub use oci::{
     MEDIA_TYPE_CONFIG, MEDIA_TYPE_INDEX, MEDIA_TYPE_LAYER, MEDIA_TYPE_MANIFEST, OciConfig,
     OciSummary, write_oci,

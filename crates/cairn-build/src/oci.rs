@@ -6,29 +6,6 @@ use crate::pipeline::BuildInput;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// RFC 3339 UTC time of a Unix timestamp.
-pub(crate) fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // civil from days (Howard Hinnant's algorithm)
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
-}
-
 pub(crate) fn config(
     b: &BuildInput<'_>,
     os_release: &BTreeMap<String, String>,
@@ -71,7 +48,7 @@ pub(crate) fn config(
     labels.insert("org.opencontainers.image.version".into(), version.clone());
     labels.insert(
         "org.opencontainers.image.created".into(),
-        rfc3339(b.source_date_epoch),
+        cairn_archive::rfc3339(b.source_date_epoch),
     );
     if let Some(d) = &b.image.description {
         labels.insert("org.opencontainers.image.description".into(), d.clone());
@@ -98,14 +75,4 @@ pub(crate) fn config(
     }
     cfg.labels = labels;
     cfg
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-    }
 }
