@@ -28,26 +28,44 @@ pub const PROJECT_FILE: &str = "cairn.toml";
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 #[schemars(title = "cairn project file (cairn.toml)")]
 pub struct ProjectFile {
+    /// Editor hint; ignored.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Further files of distribution definitions (distros, components, groups), as glob
+    /// patterns relative to this file: `["distro/*.distro.toml", "comps/**/*.comp.toml"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub includes: Vec<String>,
     /// Project-wide settings.
     #[serde(default)]
-    pub project: ProjectSection,
+    pub project: ProjectInfo,
     /// Package sources by name (the name is what images and the lock refer to).
     #[serde(default)]
     pub sources: BTreeMap<String, SourceDef>,
     /// Images by name.
     #[serde(default)]
     pub images: BTreeMap<String, ImageDef>,
+    /// Distributions: the one being built and the upstreams it takes specs from.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub distros: BTreeMap<String, cairn_component::DistroDefinition>,
+    /// Components (packages built from upstream or local specs) by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "BTreeMap<String, cairn_component::ComponentConfig>")]
+    pub components: BTreeMap<String, Spanned<cairn_component::ComponentConfig>>,
+    /// Named groups of components sharing defaults.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub component_groups: BTreeMap<String, cairn_component::ComponentGroupConfig>,
+    /// Defaults for every component.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_component_config: Option<cairn_component::ComponentConfig>,
+    /// Defaults for every binary package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_package_config: Option<cairn_component::PackageConfig>,
+    /// Named groups of binary packages.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub package_groups: BTreeMap<String, cairn_component::PackageGroupConfig>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ProjectSection {
-    /// A name for the distribution or project.
-    pub name: Option<String>,
-    /// Target architecture in the sources' own spelling (`x86_64` for RPM, `amd64` for
-    /// Debian). Default: the build host's architecture.
-    pub arch: Option<String>,
-}
+pub use cairn_component::ProjectInfo;
 
 /// Where packages come from.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -266,6 +284,9 @@ pub struct Project {
     pub arch: Option<String>,
     pub sources: BTreeMap<String, Source>,
     pub images: BTreeMap<String, Image>,
+    /// The distribution definitions written in this file (its `includes` are loaded by
+    /// `cairn-comp`).
+    pub dist: cairn_component::ConfigFragment,
 }
 
 /// A validated source.
@@ -660,7 +681,26 @@ fn validate(
             },
         );
     }
-    if images.is_empty() {
+    let dist = cairn_component::ConfigFragment {
+        schema: None,
+        includes: raw.includes.clone(),
+        project: Some(raw.project.clone()),
+        distros: raw.distros.clone(),
+        components: raw.components.clone(),
+        component_groups: raw.component_groups.clone(),
+        default_component_config: raw.default_component_config.clone(),
+        default_package_config: raw.default_package_config.clone(),
+        package_groups: raw.package_groups.clone(),
+    };
+    cairn_component::validate_fragment(&dist, loc.text, loc.file).map_err(|e| ConfigError {
+        file: e.file,
+        line: e.line,
+        column: e.column,
+        field: e.field,
+        message: e.message,
+    })?;
+    let defines_distribution = !dist.includes.is_empty() || !dist.components.is_empty();
+    if images.is_empty() && !defines_distribution {
         return Err(ConfigError {
             file: loc.file.to_owned(),
             line: 1,
@@ -677,6 +717,7 @@ fn validate(
         arch: raw.project.arch.clone(),
         sources,
         images,
+        dist,
     })
 }
 
