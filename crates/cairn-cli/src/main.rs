@@ -3,6 +3,7 @@
 //! stdout carries data; messages and progress go to stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod comp;
 mod progress;
 
 /// Resolving a large repository allocates millions of small strings; mimalloc cuts the
@@ -146,8 +147,19 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
     },
-    /// Print the JSON Schema of cairn.toml.
-    Schema,
+    /// Components: the distribution's packages, defined as upstream specs plus overlays.
+    #[command(subcommand, alias = "component")]
+    Comp(comp::CompCommand),
+    /// Print the JSON Schema of cairn.toml (`--include` for included files,
+    /// `--overlay` for overlay files).
+    Schema {
+        /// The schema of files pulled in by `includes` (distros, components, groups).
+        #[arg(long, conflicts_with = "overlay")]
+        include: bool,
+        /// The schema of `*.overlay.toml` files.
+        #[arg(long)]
+        overlay: bool,
+    },
     /// Print the project as cairn understands it (after defaults and validation).
     Config,
 }
@@ -172,8 +184,14 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Some(d) => d.clone(),
         None => std::env::current_dir().context("reading the current directory")?,
     };
-    if let Command::Schema = cli.command {
-        print!("{}", cairn_config::json_schema());
+    if let Command::Schema { include, overlay } = cli.command {
+        if include {
+            print!("{}", cairn_component::json_schema());
+        } else if overlay {
+            print!("{}", cairn_component::overlay_file_schema());
+        } else {
+            print!("{}", cairn_config::json_schema());
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let project = cairn_project::find_project(&dir, cli.project.as_deref())?;
@@ -195,6 +213,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     }
     if let Command::Boot { .. } = cli.command {
         return boot(cli, &project);
+    }
+    if let Command::Comp(c) = &cli.command {
+        return comp::run(cli, &project, c);
     }
     let lock_path = project.dir.join("cairn.lock");
     let cache_dir = cli
@@ -438,7 +459,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schema | Command::Config | Command::Boot { .. } => {
+        Command::Schema { .. } | Command::Config | Command::Boot { .. } | Command::Comp(_) => {
             unreachable!("handled above")
         }
     }

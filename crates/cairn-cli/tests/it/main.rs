@@ -2,6 +2,7 @@
 //! with the real rpmbuild, createrepo_c and gpg (scripts/fixtures/).
 
 mod build;
+mod comp;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
