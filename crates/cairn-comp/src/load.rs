@@ -48,6 +48,9 @@ pub struct Distribution {
     pub package_groups: BTreeMap<String, PackageGroupConfig>,
     /// Every configuration file read, in load order.
     pub files: Vec<PathBuf>,
+    /// The file each `default-component-config` came from (`project`, or
+    /// `distro:NAME:VERSION`), for paths relative to it.
+    pub defaults_files: BTreeMap<String, PathBuf>,
 }
 
 impl Distribution {
@@ -206,7 +209,7 @@ fn merge_fragment(
         );
     }
     for (name, d) in frag.distros {
-        let e = dist.distros.entry(name).or_default();
+        let e = dist.distros.entry(name.clone()).or_default();
         macro_rules! over {
             ($($f:ident),*) => { $( if d.$f.is_some() { e.$f = d.$f.clone(); } )* };
         }
@@ -219,6 +222,10 @@ fn merge_fragment(
             disable_origins
         );
         for (v, ver) in d.versions {
+            if ver.default_component_config.is_some() {
+                dist.defaults_files
+                    .insert(format!("distro:{name}:{v}"), file.to_path_buf());
+            }
             let ev = e.versions.entry(v).or_default();
             macro_rules! overv {
                 ($($f:ident),*) => { $( if ver.$f.is_some() { ev.$f = ver.$f.clone(); } )* };
@@ -266,6 +273,8 @@ fn merge_fragment(
         dist.groups.insert(name, (g, file.to_path_buf()));
     }
     if let Some(mut c) = frag.default_component_config {
+        dist.defaults_files
+            .insert("project".into(), file.to_path_buf());
         if let Some(pats) = c.overlay_files.take() {
             dist.project_overlay_patterns = Some((pats, file.to_path_buf()));
         }

@@ -151,11 +151,20 @@ pub fn resolve(dist: &Distribution, name: &str) -> Result<Resolved, CompError> {
         .and_then(|d| d.versions.get(&target.version))
         .and_then(|v| v.default_component_config.clone())
     {
-        let file = dist.files.first().cloned().unwrap_or_default();
+        let file = dist
+            .defaults_files
+            .get(&format!("distro:{}:{}", target.distro, target.version))
+            .cloned()
+            .unwrap_or_default();
         layers.push((c, file));
     }
     if let Some(c) = &dist.default_component_config {
-        layers.push((c.clone(), dist.files.first().cloned().unwrap_or_default()));
+        let file = dist
+            .defaults_files
+            .get("project")
+            .cloned()
+            .unwrap_or_default();
+        layers.push((c.clone(), file));
     }
     let mut groups = Vec::new();
     for (gname, (g, gfile)) in &dist.groups {

@@ -206,3 +206,42 @@ fn committed_schemas_are_current() {
         );
     }
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn config(with: &[String], define: &str, value: &str, desc: &str) -> ComponentConfig {
+        let text = format!(
+            "[components.c.build]\nwith = {with:?}\ndefines = {{ d = {define:?} }}\n[[components.c.overlays]]\ntype = \"spec-set-tag\"\ndescription = {desc:?}\ntag = \"Vendor\"\nvalue = {value:?}\n"
+        );
+        parse_fragment(&text, "p").unwrap().components["c"]
+            .get_ref()
+            .clone()
+    }
+
+    proptest! {
+        #[test]
+        fn every_input_moves_the_fingerprint_and_descriptions_do_not(
+            with in proptest::collection::vec("[a-z]{1,6}", 0..3),
+            define in "[a-z0-9]{0,8}",
+            value in "[A-Za-z ]{1,12}",
+            desc in "[A-Za-z][A-Za-z ]{0,19}",
+            desc2 in "[A-Za-z][A-Za-z ]{0,19}",
+            which in 0usize..5,
+        ) {
+            let base = config(&with, &define, &value, &desc);
+            let fp0 = fp(&base, "git:a", 0);
+            // Same inputs, other description: same fingerprint, every time.
+            prop_assert_eq!(&fp0, &fp(&config(&with, &define, &value, &desc2), "git:a", 0));
+            let changed = match which {
+                0 => { let mut w = with.clone(); w.push("zzzzzzz".into()); fp(&config(&w, &define, &value, &desc), "git:a", 0) }
+                1 => fp(&config(&with, &format!("{define}x"), &value, &desc), "git:a", 0),
+                2 => fp(&config(&with, &define, &format!("{value}x"), &desc), "git:a", 0),
+                3 => fp(&base, "git:b", 0),
+                _ => fp(&base, "git:a", 1),
+            };
+            prop_assert_ne!(fp0, changed);
+        }
+    }
+}
