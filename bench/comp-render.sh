@@ -22,7 +22,7 @@ fi
 export CAIRN_CACHE_DIR=$PWD/target/bench-comp/cache
 if [ ! -d "$DEST/specs" ]; then
   start=$(date +%s.%N)
-  "$CAIRN" -C "$DEST" -q comp render --all
+  "$CAIRN" -C "$DEST" -q comp render --all >/dev/null
   echo "first render (resolve $N commits, extract trees, write locks and specs): $(echo "$(date +%s.%N) - $start" | bc) s" >&2
 fi
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(uname -r)"

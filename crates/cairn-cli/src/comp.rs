@@ -44,6 +44,9 @@ pub enum CompCommand {
         /// (with --check: report them as stale).
         #[arg(long)]
         clean_stale: bool,
+        /// Components rendered at once (default: the number of CPUs).
+        #[arg(short = 'j', long)]
+        jobs: Option<usize>,
     },
     /// Show how the rendered spec differs from upstream's (unified diff).
     Diff { name: String },
@@ -54,6 +57,9 @@ pub enum CompCommand {
         /// Raise the manual bump counter (forces a rebuild of unchanged inputs).
         #[arg(long)]
         bump: bool,
+        /// Components resolved at once (default: the number of CPUs).
+        #[arg(short = 'j', long)]
+        jobs: Option<usize>,
     },
     /// Report every deviation from upstream (Markdown; JSON with -O json).
     Deviations {
@@ -225,7 +231,9 @@ pub fn run(cli: &Cli, project: &cairn_config::Project, cmd: &CompCommand) -> Res
             check,
             locked,
             clean_stale,
+            jobs,
         } => {
+            let jobs = jobs_or_cpus(*jobs);
             let names = select(&engine, s)?;
             if *clean_stale && !s.all {
                 bail!(
@@ -235,8 +243,8 @@ pub fn run(cli: &Cli, project: &cairn_config::Project, cmd: &CompCommand) -> Res
             let start = std::time::Instant::now();
             if *check {
                 let mut stale = Vec::new();
-                for n in &names {
-                    let r = engine.check(n)?;
+                for r in par_map(&names, jobs, |n| engine.check(n)) {
+                    let r = r?;
                     if !r.stale.is_empty() {
                         stale.push(r);
                     }
@@ -299,11 +307,15 @@ pub fn run(cli: &Cli, project: &cairn_config::Project, cmd: &CompCommand) -> Res
                 LockMode::UseOrCreate
             };
             let mut results = Vec::new();
-            for n in &names {
+            let done = par_map(&names, jobs, |n| {
                 let rendered = engine.render(n, mode)?;
-                let dir = engine.output_dir(n);
                 let lock_changed = rendered.lock_changed;
                 let changed = engine.commit(rendered)?;
+                Ok::<_, cairn_comp::CompError>((changed, lock_changed))
+            });
+            for (n, r) in names.iter().zip(done) {
+                let (changed, lock_changed) = r?;
+                let dir = engine.output_dir(n);
                 results.push(serde_json::json!({
                     "component": n, "dir": dir, "changed": changed, "lock-written": lock_changed,
                 }));
@@ -382,11 +394,16 @@ pub fn run(cli: &Cli, project: &cairn_config::Project, cmd: &CompCommand) -> Res
             }
             Ok(ExitCode::SUCCESS)
         }
-        CompCommand::Update { select: s, bump } => {
+        CompCommand::Update {
+            select: s,
+            bump,
+            jobs,
+        } => {
             let names = select(&engine, s)?;
             let mut out = Vec::new();
-            for n in &names {
-                let u = engine.update(n, *bump)?;
+            let done = par_map(&names, jobs_or_cpus(*jobs), |n| engine.update(n, *bump));
+            for (n, u) in names.iter().zip(done) {
+                let u = u?;
                 if !json && u.changed {
                     match (&u.previous_commit, &u.commit) {
                         (Some(a), Some(b)) if a != b => {
@@ -466,6 +483,42 @@ pub fn run(cli: &Cli, project: &cairn_config::Project, cmd: &CompCommand) -> Res
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn jobs_or_cpus(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+/// `f` over `names` on `jobs` threads; results in the order of `names`.
+fn par_map<T: Send>(names: &[String], jobs: usize, f: impl Fn(&str) -> T + Sync) -> Vec<T> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<T>>> = names.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..jobs.min(names.len()).max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(name) = names.get(i) else { break };
+                    let r = f(name);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .ok()
+                .flatten()
+                .expect("every component was processed")
+        })
+        .collect()
 }
 
 fn short(c: &str) -> &str {

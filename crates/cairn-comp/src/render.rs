@@ -381,35 +381,7 @@ impl Engine {
         let origin = self.origin(&r, old_lock.as_ref(), mode)?;
         let bump = old_lock.as_ref().map_or(0, |l| l.manual_bump);
         let fp = self.fingerprint(&r, &origin.identity, bump)?;
-        let lock = ComponentLock {
-            version: LOCK_VERSION,
-            upstream: match (&r.spec, &origin.commit) {
-                (
-                    SpecOrigin::Upstream {
-                        url,
-                        branch,
-                        pinned,
-                        ..
-                    },
-                    Some(c),
-                ) => Some(UpstreamLock {
-                    url: url.clone(),
-                    branch: if pinned.is_some() {
-                        None
-                    } else {
-                        branch.clone()
-                    },
-                    commit: c.clone(),
-                }),
-                _ => None,
-            },
-            local_content: origin
-                .identity
-                .starts_with("local:")
-                .then(|| origin.identity.clone()),
-            input_fingerprint: fp.clone(),
-            manual_bump: bump,
-        };
+        let lock = lock_for(&r, &origin, fp.clone(), bump);
         let lock_changed = old_lock.as_ref() != Some(&lock);
 
         let out_root = self.dist.rendered_dir();
@@ -1057,35 +1029,7 @@ impl Engine {
         let origin = self.origin(&r, old.as_ref(), LockMode::Update)?;
         let manual_bump = old.as_ref().map_or(0, |l| l.manual_bump) + u32::from(bump);
         let fp = self.fingerprint(&r, &origin.identity, manual_bump)?;
-        let lock = ComponentLock {
-            version: LOCK_VERSION,
-            upstream: match (&r.spec, &origin.commit) {
-                (
-                    SpecOrigin::Upstream {
-                        url,
-                        branch,
-                        pinned,
-                        ..
-                    },
-                    Some(c),
-                ) => Some(UpstreamLock {
-                    url: url.clone(),
-                    branch: if pinned.is_some() {
-                        None
-                    } else {
-                        branch.clone()
-                    },
-                    commit: c.clone(),
-                }),
-                _ => None,
-            },
-            local_content: origin
-                .identity
-                .starts_with("local:")
-                .then(|| origin.identity.clone()),
-            input_fingerprint: fp.clone(),
-            manual_bump,
-        };
+        let lock = lock_for(&r, &origin, fp.clone(), manual_bump);
         let changed = old.as_ref() != Some(&lock);
         if changed {
             self.write_lock(name, &lock)?;
@@ -1133,6 +1077,41 @@ impl Engine {
 
     pub fn offline(&self) -> bool {
         self.opts.offline
+    }
+}
+
+/// The lock recording `origin` and the fingerprint.
+fn lock_for(r: &Resolved, origin: &Origin, fingerprint: String, manual_bump: u32) -> ComponentLock {
+    let upstream = match (&r.spec, &origin.commit) {
+        (
+            SpecOrigin::Upstream {
+                url,
+                branch,
+                pinned,
+                ..
+            },
+            Some(c),
+        ) => Some(UpstreamLock {
+            url: url.clone(),
+            // A pinned commit follows no branch.
+            branch: if pinned.is_some() {
+                None
+            } else {
+                branch.clone()
+            },
+            commit: c.clone(),
+        }),
+        _ => None,
+    };
+    ComponentLock {
+        version: LOCK_VERSION,
+        upstream,
+        local_content: origin
+            .identity
+            .starts_with("local:")
+            .then(|| origin.identity.clone()),
+        input_fingerprint: fingerprint,
+        manual_bump,
     }
 }
 

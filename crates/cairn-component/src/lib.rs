@@ -18,7 +18,9 @@ pub use fingerprint::{FingerprintInput, OverlayInput, fingerprint, projection_js
 pub use lock::{ComponentLock, LOCK_VERSION, LockError, UpstreamLock};
 pub use merge::merge_component;
 pub use types::*;
-pub use validate::{FragmentError, parse_fragment, parse_overlay_file, validate_fragment};
+pub use validate::{
+    FragmentError, line_col, parse_fragment, parse_overlay_file, validate_fragment,
+};
 
 use std::fmt::Write as _;
 

@@ -29,6 +29,18 @@ impl fmt::Display for FragmentError {
     }
 }
 
+/// 1-based line and column of a byte offset in `text` (for spans from the TOML parser).
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map_or(offset, |n| offset - n - 1) + 1;
+    (line, col)
+}
+
 struct Loc<'a> {
     file: &'a str,
     text: &'a str,
@@ -36,11 +48,7 @@ struct Loc<'a> {
 
 impl Loc<'_> {
     fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rfind('\n').map_or(offset, |n| offset - n - 1) + 1;
-        (line, col)
+        line_col(self.text, offset)
     }
     fn err(&self, span: Range<usize>, field: String, msg: impl Into<String>) -> FragmentError {
         let (line, column) = self.line_col(span.start);

@@ -403,11 +403,7 @@ struct Locator<'a> {
 
 impl Locator<'_> {
     fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rfind('\n').map_or(offset, |n| offset - n - 1) + 1;
-        (line, col)
+        cairn_component::line_col(self.text, offset)
     }
     fn err(
         &self,

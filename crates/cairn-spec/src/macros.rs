@@ -328,22 +328,7 @@ impl Macros {
     /// `%name`, `%?name`, `%!?name` and the definition builtins. `p` is the `%`; returns
     /// where scanning continues.
     fn expand_bare(&mut self, text: &str, p: usize, out: &mut String, depth: usize) -> usize {
-        let bytes = text.as_bytes();
-        let mut j = p + 1;
-        let mut negate = false;
-        let mut check = false;
-        while let Some(&b) = bytes.get(j) {
-            match b {
-                b'!' => negate = !negate,
-                b'?' => check = true,
-                _ => break,
-            }
-            j += 1;
-        }
-        let name_len = bytes[j..]
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-            .count();
+        let (negate, check, j, name_len) = flags_and_name(text, p + 1);
         let name = &text[j..j + name_len];
         if name.is_empty() || name.as_bytes()[0].is_ascii_digit() {
             out.push('%');
@@ -455,22 +440,7 @@ impl Macros {
 
     /// The content of `%{...}`; `whole` is the full `%{...}` text for leaving it literal.
     fn expand_braced(&mut self, inner: &str, whole: &str, out: &mut String, depth: usize) {
-        let bytes = inner.as_bytes();
-        let mut j = 0;
-        let mut negate = false;
-        let mut check = false;
-        while let Some(&b) = bytes.get(j) {
-            match b {
-                b'!' => negate = !negate,
-                b'?' => check = true,
-                _ => break,
-            }
-            j += 1;
-        }
-        let name_len = bytes[j..]
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-            .count();
+        let (negate, check, j, name_len) = flags_and_name(inner, 0);
         let name = &inner[j..j + name_len];
         let after = &inner[j + name_len..];
         let (arg, has_colon, has_space_arg) = if let Some(a) = after.strip_prefix(':') {
@@ -614,6 +584,28 @@ fn line_end(text: &str, from: usize) -> usize {
         i += 1;
     }
     text.len()
+}
+
+/// The `!`/`?` flags of a macro reference starting at `start`, then where its name starts
+/// and how long it is: `(negate, check, name_start, name_len)`.
+fn flags_and_name(text: &str, start: usize) -> (bool, bool, usize, usize) {
+    let bytes = text.as_bytes();
+    let mut j = start;
+    let mut negate = false;
+    let mut check = false;
+    while let Some(&b) = bytes.get(j) {
+        match b {
+            b'!' => negate = !negate,
+            b'?' => check = true,
+            _ => break,
+        }
+        j += 1;
+    }
+    let name_len = bytes[j..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    (negate, check, j, name_len)
 }
 
 #[cfg(test)]
