@@ -301,6 +301,12 @@ pub fn run(cli: &Cli, project: &cairn_config::Project, cmd: &CompCommand) -> Res
                 eprintln!("run `cairn comp render` (and commit the result) to refresh them");
                 return Ok(ExitCode::from(1));
             }
+            for p in engine.clean_interrupted() {
+                note(&format!(
+                    "removed {} (left by an interrupted render)",
+                    p.display()
+                ));
+            }
             let mode = if *locked {
                 LockMode::Locked
             } else {

@@ -387,7 +387,7 @@ impl Engine {
         let out_root = self.dist.rendered_dir();
         fs_err::create_dir_all(&out_root).map_err(|e| io(&out_root)(e))?;
         let work = tempfile::Builder::new()
-            .prefix(&format!(".render-{name}-"))
+            .prefix(&format!(".render-{}-{name}-", std::process::id()))
             .tempdir_in(&out_root)
             .map_err(io(&out_root))?;
         copy_tree(&origin.tree, work.path())?;
@@ -992,6 +992,43 @@ impl Engine {
             component: name.to_owned(),
             stale,
         })
+    }
+
+    /// Remove what killed renders left in the rendered-specs directory (`.render-PID-…`
+    /// and `.NAME.old-PID` of processes that no longer run). Returns what was removed.
+    pub fn clean_interrupted(&self) -> Vec<PathBuf> {
+        let mut removed = Vec::new();
+        let mut dirs = vec![self.dist.rendered_dir()];
+        if let Ok(rd) = fs_err::read_dir(&dirs[0]) {
+            dirs.extend(
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir()),
+            );
+        }
+        for d in dirs {
+            let Ok(rd) = fs_err::read_dir(&d) else {
+                continue;
+            };
+            for e in rd.filter_map(Result::ok) {
+                let n = e.file_name().to_string_lossy().into_owned();
+                let pid = if let Some(rest) = n.strip_prefix(".render-") {
+                    rest.split('-').next().and_then(|p| p.parse::<u32>().ok())
+                } else if n.starts_with('.') && n.contains(".old-") {
+                    n.rsplit(".old-").next().and_then(|p| p.parse::<u32>().ok())
+                } else {
+                    None
+                };
+                let Some(pid) = pid else { continue };
+                if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+                    let p = e.path();
+                    if fs_err::remove_dir_all(&p).is_ok() {
+                        removed.push(p);
+                    }
+                }
+            }
+        }
+        removed
     }
 
     /// Rendered directories that no component owns (for `--all` checks and cleanup).

@@ -112,9 +112,14 @@ fn render_check_diff_and_deviations() {
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["stale"].as_array().unwrap().len(), 2, "{v}");
+    // What a render killed with SIGKILL leaves behind (a temp dir of a dead process) is
+    // removed by the next render; the committed render never was touched.
+    fs_err::create_dir_all(p.path("specs/.render-999999999-hello-tool-XYZ/sub")).unwrap();
     let o = p.cairn(&["comp", "render", "--all", "--clean-stale"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!p.path("specs/g/gone").exists());
+    assert!(!p.path("specs/.render-999999999-hello-tool-XYZ").exists());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("interrupted render"));
     assert!(
         p.cairn(&["comp", "render", "--check", "--all"])
             .status
