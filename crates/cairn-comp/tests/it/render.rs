@@ -560,3 +560,92 @@ fn deviation_report() {
     let json = serde_json::to_string_pretty(&report).unwrap();
     insta::assert_snapshot!("deviations_json", redact(&json, &p));
 }
+
+/// The overlay kinds the hello-tool project does not use, through the renderer: each one
+/// applies, and the result is pinned as a diff plus the file list.
+#[test]
+fn remaining_overlay_kinds() {
+    let p = Proj::new(&[
+        (
+            "comps/tzdata-lite/tzdata-lite.comp.toml",
+            r##"[components.tzdata-lite]
+[[components.tzdata-lite.overlays]]
+type = "patch-remove"
+description = "Denver is fixed in the tarball we take"
+file = "*-denver.patch"
+[[components.tzdata-lite.overlays]]
+type = "spec-insert-tag"
+description = "Keep a second source beside the first"
+tag = "Source1"
+value = "tzdata-lite.README.cairn"
+[[components.tzdata-lite.overlays]]
+type = "spec-update-tag"
+description = "Our license identifier"
+tag = "License"
+value = "LicenseRef-Cairn-Public-Domain"
+[[components.tzdata-lite.overlays]]
+type = "spec-prepend-lines"
+description = "Explain the fork point"
+section = "%build"
+lines = ["# built by Cairn Linux"]
+[[components.tzdata-lite.overlays]]
+type = "spec-remove-section"
+description = "No symlink migration on Cairn"
+section = "%pretrans"
+[[components.tzdata-lite.overlays]]
+type = "file-add"
+description = "Ship a README for the distribution"
+file = "tzdata-lite.README.cairn"
+source = "README.cairn"
+"##,
+        ),
+        (
+            "comps/tzdata-lite/README.cairn",
+            "Cairn Linux trims this data further.\n",
+        ),
+        (
+            "comps/zlib-ng-mini/zlib-ng-mini.comp.toml",
+            r##"[components.zlib-ng-mini]
+[[components.zlib-ng-mini.overlays]]
+type = "file-search-replace"
+description = "pkg-config file names our prefix"
+file = "*.pc.in"
+regex = "prefix="
+replacement = "prefix=/usr # cairn "
+[[components.zlib-ng-mini.overlays]]
+type = "file-rename"
+description = "Readme name used by our docs tooling"
+file = "README.distro"
+replacement = "README.cairn"
+[[components.zlib-ng-mini.overlays]]
+type = "spec-search-replace"
+description = "Follow the rename"
+regex = "README\\.distro"
+replacement = "README.cairn"
+[[components.zlib-ng-mini.overlays]]
+type = "file-remove"
+description = "Not shipped"
+file = "gating.yaml"
+"##,
+        ),
+    ]);
+    let e = p.engine();
+    let mut out = String::new();
+    for name in ["tzdata-lite", "zlib-ng-mini"] {
+        let r = e.render(name, LockMode::UseOrCreate).unwrap();
+        out.push_str(&format!("== {name}: {}\n", r.files.join(" ")));
+        out.push_str(
+            &similar::TextDiff::from_lines(&r.upstream_spec, &r.rendered_spec)
+                .unified_diff()
+                .header("upstream", "rendered")
+                .to_string(),
+        );
+        if name == "zlib-ng-mini" {
+            let pc = fs_err::read_to_string(r.dir.path().join("zlib-ng-mini.pc.in")).unwrap();
+            assert!(pc.contains("prefix=/usr # cairn "), "{pc}");
+        }
+        assert!(e.commit(r).unwrap());
+        assert!(e.check(name).unwrap().stale.is_empty());
+    }
+    insta::assert_snapshot!("remaining_kinds", out);
+}
