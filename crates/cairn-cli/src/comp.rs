@@ -1,5 +1,6 @@
 //! `cairn comp …`: components, their overlays, locks, renders and deviation reports.
 
+use crate::progress::CliProgress;
 use crate::{Cli, Output};
 use anyhow::{Context as _, Result, bail};
 use cairn_comp::{Engine, EngineOptions, LockMode, Staleness};
@@ -130,6 +131,7 @@ pub fn run(cli: &Cli, project: &cairn_config::Project, cmd: &CompCommand) -> Res
         },
     )?;
     let json = cli.output == Output::Json;
+    let progress = CliProgress::new(cli.quiet || json);
     let note = |m: &str| {
         if !cli.quiet {
             eprintln!("{m}");
@@ -243,7 +245,7 @@ pub fn run(cli: &Cli, project: &cairn_config::Project, cmd: &CompCommand) -> Res
             let start = std::time::Instant::now();
             if *check {
                 let mut stale = Vec::new();
-                for r in par_map(&names, jobs, |n| engine.check(n)) {
+                for r in par_map(&names, jobs, (&progress, "checking"), |n| engine.check(n)) {
                     let r = r?;
                     if !r.stale.is_empty() {
                         stale.push(r);
@@ -313,7 +315,7 @@ pub fn run(cli: &Cli, project: &cairn_config::Project, cmd: &CompCommand) -> Res
                 LockMode::UseOrCreate
             };
             let mut results = Vec::new();
-            let done = par_map(&names, jobs, |n| {
+            let done = par_map(&names, jobs, (&progress, "rendering"), |n| {
                 let rendered = engine.render(n, mode)?;
                 let lock_changed = rendered.lock_changed;
                 let changed = engine.commit(rendered)?;
@@ -407,7 +409,9 @@ pub fn run(cli: &Cli, project: &cairn_config::Project, cmd: &CompCommand) -> Res
         } => {
             let names = select(&engine, s)?;
             let mut out = Vec::new();
-            let done = par_map(&names, jobs_or_cpus(*jobs), |n| engine.update(n, *bump));
+            let done = par_map(&names, jobs_or_cpus(*jobs), (&progress, "resolving"), |n| {
+                engine.update(n, *bump)
+            });
             for (n, u) in names.iter().zip(done) {
                 let u = u?;
                 if !json && u.changed {
@@ -497,10 +501,16 @@ fn jobs_or_cpus(jobs: Option<usize>) -> usize {
 }
 
 /// `f` over `names` on `jobs` threads; results in the order of `names`.
-fn par_map<T: Send>(names: &[String], jobs: usize, f: impl Fn(&str) -> T + Sync) -> Vec<T> {
+fn par_map<T: Send>(
+    names: &[String],
+    jobs: usize,
+    progress: (&CliProgress, &str),
+    f: impl Fn(&str) -> T + Sync,
+) -> Vec<T> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<T>>> = names.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..jobs.min(names.len()).max(1) {
@@ -509,6 +519,8 @@ fn par_map<T: Send>(names: &[String], jobs: usize, f: impl Fn(&str) -> T + Sync)
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(name) = names.get(i) else { break };
                     let r = f(name);
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    progress.0.item(progress.1, n, names.len(), name);
                     if let Ok(mut slot) = slots[i].lock() {
                         *slot = Some(r);
                     }
@@ -516,6 +528,7 @@ fn par_map<T: Send>(names: &[String], jobs: usize, f: impl Fn(&str) -> T + Sync)
             });
         }
     });
+    progress.0.finish();
     slots
         .into_iter()
         .map(|m| {

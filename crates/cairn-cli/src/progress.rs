@@ -29,6 +29,11 @@ impl CliProgress {
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
+    /// `what done/total: item`, for commands that work through a list.
+    pub fn item(&self, what: &str, done: usize, total: usize, item: &str) {
+        self.bar
+            .set_message(format!("{what} {done}/{total}: {item}"));
+    }
 }
 
 impl cairn_fetch::Reporter for CliProgress {
