@@ -38,6 +38,13 @@ declare -A NEED=(
   [chroot]=coreutils
   [unshare]=util-linux
   [cpio]=cpio
+  # components (issue 4): dist-git through git, archives edited and checked with the
+  # real compressors and file(1)
+  [git]=git
+  [file]=file
+  [bzip2]=bzip2
+  [gzip]=gzip
+  [tar]=tar
 )
 # Debian packages needed without a command of their own
 # (time: /usr/bin/time, whose %M peak RSS the benchmarks read; `time` is also a shell keyword)
