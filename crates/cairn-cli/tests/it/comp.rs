@@ -5,13 +5,15 @@
 use crate::{Project, edit, root};
 use std::process::Command;
 
+/// The fixture upstream, made once per run in the target dir (recreated each run, so
+/// runs do not pile up copies in /tmp).
 fn upstream() -> &'static std::path::Path {
-    static U: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    static U: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     U.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("upstream-cli");
         let out = Command::new("bash")
             .arg(root().join("scripts/fixtures/upstream.sh"))
-            .arg(dir.path())
+            .arg(&dir)
             .output()
             .unwrap();
         assert!(
@@ -21,7 +23,6 @@ fn upstream() -> &'static std::path::Path {
         );
         dir
     })
-    .path()
 }
 
 fn project() -> Project {

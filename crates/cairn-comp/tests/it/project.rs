@@ -14,11 +14,9 @@ pub struct Upstream {
 pub fn upstream() -> &'static Upstream {
     static U: OnceLock<Upstream> = OnceLock::new();
     U.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("cairn-upstream-")
-            .tempdir()
-            .unwrap()
-            .keep();
+        // In the target dir, recreated on every run (upstream.sh starts from scratch), so
+        // test runs do not pile up copies in /tmp.
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("upstream-comp");
         let script = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../scripts/fixtures/upstream.sh"
