@@ -374,7 +374,7 @@ pub fn run(cli: &Cli, project: &cairn_config::Project, cmd: &CompCommand) -> Res
                 .to_string();
             // Files beside the spec.
             let upstream_files: Vec<String> = match engine.upstream_tree(name)? {
-                Some((tree, _)) => walk(&tree),
+                Some((tree, _)) => cairn_comp::list_files(&tree),
                 None => Vec::new(),
             };
             let added: Vec<&String> = rendered
@@ -542,33 +542,4 @@ fn par_map<T: Send>(
 
 fn short(c: &str) -> &str {
     &c[..c.len().min(12)]
-}
-
-fn walk(dir: &std::path::Path) -> Vec<String> {
-    let mut v: Vec<String> = walkdir_files(dir);
-    v.sort();
-    v
-}
-
-fn walkdir_files(dir: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = fs_err::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.filter_map(Result::ok) {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name == ".git" || name == ".cairn-complete" {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(rel) = p.strip_prefix(dir) {
-                out.push(rel.to_string_lossy().into_owned());
-            }
-        }
-    }
-    out
 }

@@ -20,7 +20,8 @@ pub use git::DistGit;
 pub use load::{Declared, Distribution, load};
 pub use lookaside::{SourceEntry, parse_sources_file};
 pub use render::{
-    CheckResult, Engine, EngineOptions, LockMode, Rendered, Staleness, UpdateResult, macro_env,
+    CheckResult, Engine, EngineOptions, LockMode, Rendered, Staleness, UpdateResult, list_files,
+    macro_env,
 };
 pub use resolve::{PlacedOverlay, Resolved, SpecOrigin, Target, resolve, target};
 

@@ -10,7 +10,7 @@ use cairn_component::{
     ComponentLock, FingerprintInput, LOCK_VERSION, OriginKind, OverlayInput, OverlayKind,
     UpstreamLock, fingerprint,
 };
-use cairn_package::{Checksum, ChecksumAlgo};
+use cairn_package::ChecksumAlgo;
 use cairn_spec::{Edit, MacroEnv, Spec};
 use cairn_srctree::{FileEdit, Tree};
 use serde::Serialize;
@@ -115,7 +115,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> CompError + '_ {
 }
 
 /// All regular files under `dir`, relative, sorted (`.git` and cairn markers skipped).
-fn list_files(dir: &Path) -> Vec<String> {
+pub fn list_files(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for e in walkdir::WalkDir::new(dir)
         .sort_by_file_name()
@@ -763,7 +763,7 @@ impl Engine {
                             .cache()
                             .insert(
                                 bytes.as_slice(),
-                                None::<&Checksum>.or(Some(&cairn_cache::hash_bytes(algo, &bytes))),
+                                Some(&cairn_cache::hash_bytes(algo, &bytes)),
                                 &format!("overlay:{}:{archive}", r.name),
                             )
                             .map_err(|e| fail(e.to_string()))?;
