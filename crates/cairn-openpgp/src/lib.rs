@@ -5,6 +5,9 @@
 //! It does no I/O beyond the explicit file-loading helper [`Keyring::add_file`], never
 //! fetches keys, and never decides which keys to trust: callers hand it the keys configured
 //! for a repository.
+//!
+//! The [`sign`] module makes signatures for what cairn publishes: [`SigningKey`] generates
+//! or loads a secret key and signs detached (`repomd.xml.asc`, RPM headers).
 
 use pgp::composed::{CleartextSignedMessage, Deserializable, DetachedSignature, SignedPublicKey};
 use pgp::packet::{PublicKey, PublicSubkey, Signature, SignatureType};
@@ -12,6 +15,9 @@ use pgp::types::{KeyDetails, Timestamp};
 use std::fmt;
 use std::io;
 use std::path::Path;
+
+pub mod sign;
+pub use sign::{KeyAlgo, SigningKey, signature_issuers};
 
 const BEGIN_KEY: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
 const END_KEY: &str = "-----END PGP PUBLIC KEY BLOCK-----";
@@ -60,6 +66,12 @@ pub enum PgpError {
     },
     #[error("{what}: signed by key {fingerprint}, which has been revoked")]
     KeyRevoked { what: String, fingerprint: String },
+    #[error("generating an OpenPGP {algo} key failed: {reason}")]
+    KeyGeneration { algo: String, reason: String },
+    #[error("{origin}: not usable as a signing key: {reason}")]
+    UnusableSigningKey { origin: String, reason: String },
+    #[error("signing with key {fingerprint} failed: {reason}")]
+    SignFailed { fingerprint: String, reason: String },
 }
 
 fn list_or_none(v: &[String]) -> String {

@@ -5,6 +5,8 @@ use cairn_openpgp::{Keyring, PgpError, verify_cleartext, verify_detached};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod sign;
+
 /// A throwaway GnuPG home.
 struct Gpg {
     home: tempfile::TempDir,
