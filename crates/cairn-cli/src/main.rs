@@ -5,6 +5,7 @@
 
 mod comp;
 mod progress;
+mod publish;
 
 /// Resolving a large repository allocates millions of small strings; mimalloc cuts the
 /// allocator's share of that time (see BENCHMARKS.md).
@@ -150,6 +151,15 @@ enum Command {
     /// Components: the distribution's packages, defined as upstream specs plus overlays.
     #[command(subcommand, alias = "component")]
     Comp(comp::CompCommand),
+    /// rpm-md repositories: publish signed metadata with advisories.
+    #[command(subcommand)]
+    Repo(publish::RepoCommand),
+    /// The signing keys of published repositories: generate, rotate, list, export.
+    #[command(subcommand)]
+    Key(publish::KeyCommand),
+    /// Security, bugfix and enhancement advisories published in updateinfo.xml.
+    #[command(subcommand)]
+    Advisory(publish::AdvisoryCommand),
     /// Print the JSON Schema of cairn.toml (`--include` for included files,
     /// `--overlay` for overlay files).
     Schema {
@@ -194,7 +204,27 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::Key(k) = &cli.command {
+        return publish::run_key(cli, k);
+    }
+    if let Command::Repo(r) = &cli.command {
+        // A repository can be published anywhere; advisories default to the project's.
+        let project_dir = cairn_project::find_project(&dir, cli.project.as_deref())
+            .ok()
+            .filter(|p| !p.builtin)
+            .map(|p| p.dir);
+        return publish::run_repo(cli, project_dir.as_deref(), r);
+    }
     let project = cairn_project::find_project(&dir, cli.project.as_deref())?;
+    if let Command::Advisory(a) = &cli.command {
+        let dir = if project.builtin {
+            dir.clone()
+        } else {
+            project.dir.clone()
+        };
+        let name = project.name.clone().unwrap_or_else(|| "cairn".into());
+        return publish::run_advisory(cli, &dir, &name, a);
+    }
     let note = |msg: &str| {
         if !cli.quiet {
             eprintln!("{msg}");
@@ -459,7 +489,13 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schema { .. } | Command::Config | Command::Boot { .. } | Command::Comp(_) => {
+        Command::Schema { .. }
+        | Command::Config
+        | Command::Boot { .. }
+        | Command::Comp(_)
+        | Command::Repo(_)
+        | Command::Key(_)
+        | Command::Advisory(_) => {
             unreachable!("handled above")
         }
     }

@@ -3,6 +3,7 @@
 
 mod build;
 mod comp;
+mod publish;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
