@@ -17,10 +17,11 @@ cd "$(dirname "$0")/.."
 N=${1:-5000}
 RUNS=${RUNS:-3}
 J=$(nproc)
-BASE=target/bench-publish
+TARGET=${CARGO_TARGET_DIR:-$PWD/target}
+BASE=$TARGET/bench-publish
 SRC=$BASE/rpms-$N
 cargo build --release --locked -q -p cairn-cli
-CAIRN=$PWD/target/release/cairn
+CAIRN=$TARGET/release/cairn
 command -v createrepo_c >/dev/null || { echo "createrepo_c missing (scripts/setup-host.sh)" >&2; exit 1; }
 if [ ! -f "$SRC/.done" ]; then
   rm -rf "$SRC"
