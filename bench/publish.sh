@@ -72,8 +72,9 @@ for run in $(seq "$RUNS"); do
   printf 'incremental\tcairn (gz)\t%s\n' "$(t "$CAIRN" -q repo publish "$W/k" --no-sign --compress gz -j "$J")"
   printf 'incremental\tcairn (zstd)\t%s\n' "$(t "$CAIRN" -q repo publish "$W/z" --no-sign -j "$J")"
   # both repositories describe the same packages
-  c=$(zcat "$W"/c/repodata/*-primary.xml.gz | grep -c '<package type="rpm">')
-  k=$(zcat "$W"/k/repodata/*-primary.xml.gz | grep -c '<package type="rpm">')
+  current() { sed -n 's|.*<location href="\(repodata/[^"]*-primary.xml.gz\)".*|\1|p' "$1/repodata/repomd.xml"; }
+  c=$(zcat "$W/c/$(current "$W/c")" | grep -c '<package type="rpm">')
+  k=$(zcat "$W/k/$(current "$W/k")" | grep -c '<package type="rpm">')
   [ "$c" = "$k" ] || { echo "package counts differ: createrepo_c $c, cairn $k" >&2; exit 1; }
 done | tee "$BASE/results.tsv"
 python3 - "$BASE/results.tsv" <<'EOF'

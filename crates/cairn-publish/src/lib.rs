@@ -9,6 +9,7 @@
 mod advisories;
 mod atomic;
 mod cache;
+mod chunks;
 mod keys;
 mod publish;
 

@@ -18,10 +18,12 @@
 
 use crate::atomic::{TMP_PREFIX, sync_dir, tmp_path, write_atomic};
 use crate::cache::{self, Entry};
+use crate::chunks::{self, ChunkCache, Compressed, Part};
 use crate::{PublishError, Signing};
 use cairn_rpmmd::updateinfo::{Advisory, AdvisoryKind, write_updateinfo};
 use cairn_rpmmd::write::{
-    MetaKind, RepoMdEntry, document, filelists_entry, other_entry_with, primary_entry, write_repomd,
+    MetaKind, RepoMdEntry, document_header, filelists_entry, other_entry_with, primary_entry,
+    write_repomd,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -35,6 +37,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const STATE_DIR: &str = ".cairn";
 const CACHE_FILE: &str = "publish-cache";
+const CHUNKS_FILE: &str = "publish-chunks";
 const STATE_FILE: &str = "publish-state.toml";
 const LOCK_FILE: &str = "publish.lock";
 const STATE_FORMAT: u32 = 1;
@@ -398,41 +401,37 @@ pub fn publish(
     let mut sorted: Vec<&Entry> = entries.iter().collect();
     sorted.sort_by(|a, b| a.location.cmp(&b.location));
     let now = secs(opts.now);
-    let mut docs: Vec<(&str, String)> = vec![
-        (
-            "primary",
-            document(
-                MetaKind::Primary,
-                sorted.len(),
-                sorted.iter().map(|e| e.primary.as_str()),
-            ),
-        ),
-        (
-            "filelists",
-            document(
-                MetaKind::Filelists,
-                sorted.len(),
-                sorted.iter().map(|e| e.filelists.as_str()),
-            ),
-        ),
-        (
-            "other",
-            document(
-                MetaKind::Other,
-                sorted.len(),
-                sorted.iter().map(|e| e.other.as_str()),
-            ),
-        ),
+    let old_chunks = if opts.full {
+        ChunkCache::default()
+    } else {
+        fs_err::read(state_dir.join(CHUNKS_FILE))
+            .map(|b| ChunkCache::decode(&b))
+            .unwrap_or_default()
+    };
+    let ranges = chunks::cut(&sorted);
+    let kinds = [
+        (MetaKind::Primary, Part::Primary),
+        (MetaKind::Filelists, Part::Filelists),
+        (MetaKind::Other, Part::Other),
     ];
-    if !advisories.is_empty() {
-        docs.push(("updateinfo", write_updateinfo(&advisories)));
-    }
-    let compressed: Vec<Result<(String, Vec<u8>), PublishError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = docs
+    // The three documents side by side; each also spreads its chunks over the threads.
+    let per_doc_jobs = opts.jobs.max(1).div_ceil(2);
+    let results: Vec<Result<_, PublishError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = kinds
             .iter()
-            .map(|(kind, text)| {
+            .map(|&(kind, part)| {
+                let (sorted, ranges, old_chunks) = (&sorted, &ranges, &old_chunks);
                 scope.spawn(move || {
-                    compress(text.as_bytes(), opts.compression).map(|b| ((*kind).to_owned(), b))
+                    let header = document_header(kind, sorted.len());
+                    let input = chunks::DocInput {
+                        header: &header,
+                        footer: kind.footer(),
+                        part,
+                        entries: sorted,
+                        ranges,
+                    };
+                    chunks::document(input, opts.compression, old_chunks, per_doc_jobs)
+                        .map(|(c, used)| (kind.as_str(), c, used))
                 })
             })
             .collect();
@@ -448,31 +447,47 @@ pub fn publish(
             })
             .collect()
     });
+    let mut docs = Vec::new();
+    let mut used_chunks = Vec::new();
+    for r in results {
+        let (kind, c, used) = r?;
+        docs.push((kind, c));
+        used_chunks.extend(used);
+    }
+    if !advisories.is_empty() {
+        let text = write_updateinfo(&advisories);
+        docs.push((
+            "updateinfo",
+            Compressed {
+                bytes: chunks::compress(text.as_bytes(), opts.compression)?,
+                open_checksum: hex::encode(Sha256::digest(text.as_bytes())),
+                open_size: text.len() as u64,
+            },
+        ));
+    }
     let mut md_entries = Vec::new();
     let mut metadata = Vec::new();
-    for ((kind, text), c) in docs.iter().zip(compressed) {
-        let (_, bytes) = c?;
-        let checksum = hex::encode(Sha256::digest(&bytes));
-        let open_checksum = hex::encode(Sha256::digest(text.as_bytes()));
+    for (kind, c) in &docs {
+        let checksum = hex::encode(Sha256::digest(&c.bytes));
         let location = format!("repodata/{checksum}-{kind}.xml.{}", opts.compression.ext());
         let path = repo.join(&location);
         if !path.exists() {
-            write_atomic(&path, &bytes)?;
+            write_atomic(&path, &c.bytes)?;
         }
         md_entries.push(RepoMdEntry {
             kind: (*kind).to_owned(),
             location: location.clone(),
             checksum,
-            open_checksum,
-            size: bytes.len() as u64,
-            open_size: text.len() as u64,
+            open_checksum: c.open_checksum.clone(),
+            size: c.bytes.len() as u64,
+            open_size: c.open_size,
             timestamp: now,
         });
         metadata.push(MetaFile {
             kind: (*kind).to_owned(),
             location,
-            size: bytes.len() as u64,
-            open_size: text.len() as u64,
+            size: c.bytes.len() as u64,
+            open_size: c.open_size,
         });
     }
     drop(docs);
@@ -514,8 +529,12 @@ pub fn publish(
     sync_dir(&repomd_path);
     reporter.step("repomd-written");
 
-    // The cache follows the published state.
+    // The caches follow the published state.
     write_atomic(&state_dir.join(CACHE_FILE), &cache::encode(&sorted))?;
+    write_atomic(
+        &state_dir.join(CHUNKS_FILE),
+        &ChunkCache::from_used(used_chunks).encode(),
+    )?;
 
     // Step 6: retention.
     let state_path = state_dir.join(STATE_FILE);
@@ -692,24 +711,4 @@ fn remove_leftovers(repo: &Path) -> Result<(), PublishError> {
         }
     }
     Ok(())
-}
-
-fn compress(data: &[u8], c: Compression) -> Result<Vec<u8>, PublishError> {
-    let io = |e: std::io::Error| PublishError::Io(e);
-    Ok(match c {
-        Compression::Zstd => zstd::bulk::compress(data, 10).map_err(io)?,
-        Compression::Gz => {
-            let mut enc = flate2::write::GzEncoder::new(
-                Vec::with_capacity(data.len() / 4),
-                flate2::Compression::new(6),
-            );
-            enc.write_all(data).map_err(io)?;
-            enc.finish().map_err(io)?
-        }
-        Compression::Xz => {
-            let mut enc = xz2::write::XzEncoder::new(Vec::with_capacity(data.len() / 4), 6);
-            enc.write_all(data).map_err(io)?;
-            enc.finish().map_err(io)?
-        }
-    })
 }

@@ -459,9 +459,23 @@ fn signed_repo(work: &Path, rpms: &Rpms) -> (PathBuf, PathBuf) {
         "--user-id",
         "T <t@cairn.invalid>",
     ]));
-    let mut args = vec!["repo", "publish", s(&repo), "--keys", s(&keys)];
+    // gzip here (the other tests use the zstd default): dnf reads both chunked forms
+    let mut args = vec![
+        "repo",
+        "publish",
+        s(&repo),
+        "--keys",
+        s(&keys),
+        "--compress",
+        "gz",
+    ];
     add_args(&mut args, &rpms.v1);
     ok(&cairn(&args));
+    assert!(
+        fs_err::read_to_string(repo.join("repodata/repomd.xml"))
+            .unwrap()
+            .contains("-primary.xml.gz")
+    );
     (repo, keys)
 }
 

@@ -71,7 +71,7 @@ fn opts(repo: &Path) -> PublishOptions {
 
 fn gunzip(path: &Path) -> String {
     let mut s = String::new();
-    flate2::read::GzDecoder::new(fs_err::File::open(path).unwrap())
+    flate2::read::MultiGzDecoder::new(fs_err::File::open(path).unwrap())
         .read_to_string(&mut s)
         .unwrap();
     s
@@ -431,4 +431,25 @@ fn zstd_metadata_reads_back() {
             "pub-tool-1.0-1.x86_64"
         ]
     );
+}
+
+#[test]
+fn a_second_publisher_is_refused_while_one_holds_the_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rpms = fixture_rpms(tmp.path());
+    let repo = tmp.path().join("repo");
+    let mut o = opts(&repo);
+    o.add = rpms;
+    publish(&o, &NoReport).unwrap();
+    let before = fs_err::read(repo.join("repodata/repomd.xml")).unwrap();
+    let lock = fs_err::File::open(repo.join(".cairn/publish.lock")).unwrap();
+    fs4::fs_std::FileExt::lock_exclusive(lock.file()).unwrap();
+    let err = publish(&opts(&repo), &NoReport).unwrap_err().to_string();
+    assert!(err.contains("another publish holds"), "{err}");
+    assert_eq!(
+        fs_err::read(repo.join("repodata/repomd.xml")).unwrap(),
+        before
+    );
+    drop(lock);
+    publish(&opts(&repo), &NoReport).unwrap();
 }
