@@ -262,7 +262,7 @@ pub fn publish(
     reporter.step("imported");
 
     // Step 3b: scan and read.
-    let old_cache = if opts.full {
+    let mut old_cache = if opts.full {
         HashMap::new()
     } else {
         fs_err::read(state_dir.join(CACHE_FILE))
@@ -270,10 +270,7 @@ pub fn publish(
             .and_then(|b| cache::decode(&b))
             .unwrap_or_default()
     };
-    let by_checksum: HashMap<&str, &Entry> = old_cache
-        .values()
-        .map(|e| (e.checksum.as_str(), e))
-        .collect();
+    let old_locations: HashSet<String> = old_cache.keys().cloned().collect();
     let files = scan(repo)?;
     let mut entries: Vec<Option<Entry>> = Vec::with_capacity(files.len());
     let mut todo = Vec::new();
@@ -283,7 +280,8 @@ pub fn publish(
             .saturating_add(meta.mtime_nsec() as u64);
         match old_cache.get(rel) {
             Some(e) if e.size == meta.len() && e.mtime_ns == mtime_ns && e.ino == meta.ino() => {
-                entries.push(Some(e.clone()));
+                // moved out, not copied: the cache holds every package's text
+                entries.push(old_cache.remove(rel));
             }
             _ => {
                 entries.push(None);
@@ -291,13 +289,19 @@ pub fn publish(
             }
         }
     }
+    // What is left of the cache: changed or removed files, whose entries a file with the
+    // same bytes may reuse.
+    let by_checksum: HashMap<&str, &Entry> = old_cache
+        .values()
+        .map(|e| (e.checksum.as_str(), e))
+        .collect();
     // Files not yet in the metadata and not signed by a store key get signed now: they
     // are not served yet, so rewriting them cannot break a reader.
     if let Some(s) = &opts.signing {
         for &i in &todo {
             let path = repo.join(&files[i].0);
             if !signed_by_store(&path, &store_key_ids)? {
-                if old_cache.contains_key(&files[i].0) {
+                if old_locations.contains(&files[i].0) {
                     return Err(PublishError::Input {
                         path,
                         message: "this published package changed and is not signed by a key \
@@ -529,9 +533,14 @@ pub fn publish(
     sync_dir(&repomd_path);
     reporter.step("repomd-written");
 
-    // The caches follow the published state.
-    write_atomic(&state_dir.join(CACHE_FILE), &cache::encode(&sorted))?;
-    write_atomic(
+    // The caches follow the published state. They are only caches (a damaged one is
+    // detected and ignored), so they are replaced by rename without an fsync; an
+    // unchanged package set keeps the package cache as it is.
+    let unchanged = read_count == 0 && old_locations.len() == sorted.len();
+    if !unchanged {
+        write_cache(&state_dir.join(CACHE_FILE), &cache::encode(&sorted))?;
+    }
+    write_cache(
         &state_dir.join(CHUNKS_FILE),
         &ChunkCache::from_used(used_chunks).encode(),
     )?;
@@ -585,6 +594,18 @@ pub fn publish(
         metadata,
         signed_by,
         pruned,
+    })
+}
+
+fn write_cache(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
+    let tmp = tmp_path(path);
+    let r = fs_err::write(&tmp, bytes).and_then(|()| fs_err::rename(&tmp, path));
+    if r.is_err() {
+        let _ = fs_err::remove_file(&tmp);
+    }
+    r.map_err(|e| PublishError::Write {
+        path: path.to_path_buf(),
+        source: e,
     })
 }
 
