@@ -41,7 +41,7 @@ pub(crate) enum Part {
 }
 
 impl Part {
-    fn text(self, e: &Entry) -> &str {
+    fn text<'e>(self, e: &'e Entry<'_>) -> &'e str {
         match self {
             Part::Primary => &e.primary,
             Part::Filelists => &e.filelists,
@@ -58,7 +58,7 @@ impl Part {
 }
 
 /// Cut sorted entries into chunks (index ranges).
-pub(crate) fn cut(entries: &[&Entry]) -> Vec<std::ops::Range<usize>> {
+pub(crate) fn cut(entries: &[&Entry<'_>]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     for (i, e) in entries.iter().enumerate() {
@@ -75,7 +75,7 @@ pub(crate) fn cut(entries: &[&Entry]) -> Vec<std::ops::Range<usize>> {
     out
 }
 
-fn chunk_key(part: Part, c: Compression, entries: &[&Entry]) -> [u8; 32] {
+fn chunk_key(part: Part, c: Compression, entries: &[&Entry<'_>]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(WRITER.as_bytes());
     h.update(part.name().as_bytes());
@@ -181,7 +181,7 @@ pub(crate) struct DocInput<'a> {
     pub footer: &'a str,
     pub part: Part,
     /// Sorted entries and their chunk ranges ([`cut`]).
-    pub entries: &'a [&'a Entry],
+    pub entries: &'a [&'a Entry<'a>],
     pub ranges: &'a [std::ops::Range<usize>],
 }
 
@@ -300,7 +300,7 @@ mod tests {
     use super::*;
     use std::io::Read;
 
-    fn entry(i: usize) -> Entry {
+    fn entry(i: usize) -> Entry<'static> {
         Entry {
             location: format!("Packages/p/p{i}.rpm"),
             size: i as u64,
@@ -313,9 +313,9 @@ mod tests {
             release: "1".into(),
             arch: "noarch".into(),
             sourcerpm: String::new(),
-            primary: format!("<package>{i}</package>\n"),
-            filelists: format!("<f>{i}</f>\n"),
-            other: String::new(),
+            primary: format!("<package>{i}</package>\n").into(),
+            filelists: format!("<f>{i}</f>\n").into(),
+            other: "".into(),
         }
     }
 
@@ -327,7 +327,7 @@ mod tests {
         assert!(ranges.len() > 3, "{}", ranges.len());
         assert_eq!(ranges.iter().map(|r| r.len()).sum::<usize>(), 1000);
         let whole: String = std::iter::once("<h>\n")
-            .chain(entries.iter().map(|e| e.primary.as_str()))
+            .chain(entries.iter().map(|e| e.primary.as_ref()))
             .chain(std::iter::once("</h>"))
             .collect();
         for c in [Compression::Gz, Compression::Zstd, Compression::Xz] {

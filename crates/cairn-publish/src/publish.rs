@@ -262,14 +262,12 @@ pub fn publish(
     reporter.step("imported");
 
     // Step 3b: scan and read.
-    let mut old_cache = if opts.full {
-        HashMap::new()
+    let cache_bytes = if opts.full {
+        Vec::new()
     } else {
-        fs_err::read(state_dir.join(CACHE_FILE))
-            .ok()
-            .and_then(|b| cache::decode(&b))
-            .unwrap_or_default()
+        fs_err::read(state_dir.join(CACHE_FILE)).unwrap_or_default()
     };
+    let mut old_cache = cache::decode(&cache_bytes).unwrap_or_default();
     let old_locations: HashSet<String> = old_cache.keys().cloned().collect();
     let files = scan(repo)?;
     let mut entries: Vec<Option<Entry>> = Vec::with_capacity(files.len());
@@ -538,12 +536,12 @@ pub fn publish(
     // unchanged package set keeps the package cache as it is.
     let unchanged = read_count == 0 && old_locations.len() == sorted.len();
     if !unchanged {
-        write_cache(&state_dir.join(CACHE_FILE), &cache::encode(&sorted))?;
+        write_cache_with(&state_dir.join(CACHE_FILE), |w| {
+            cache::encode_to(w, &sorted)
+        })?;
     }
-    write_cache(
-        &state_dir.join(CHUNKS_FILE),
-        &ChunkCache::from_used(used_chunks).encode(),
-    )?;
+    let chunks = ChunkCache::from_used(used_chunks).encode();
+    write_cache_with(&state_dir.join(CHUNKS_FILE), |w| w.write_all(&chunks))?;
 
     // Step 6: retention.
     let state_path = state_dir.join(STATE_FILE);
@@ -597,9 +595,19 @@ pub fn publish(
     })
 }
 
-fn write_cache(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
+/// Replace a cache file by rename, without an fsync (see the caller).
+fn write_cache_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<fs_err::File>) -> std::io::Result<()>,
+) -> Result<(), PublishError> {
     let tmp = tmp_path(path);
-    let r = fs_err::write(&tmp, bytes).and_then(|()| fs_err::rename(&tmp, path));
+    let r = (|| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, fs_err::File::create(&tmp)?);
+        fill(&mut w)?;
+        w.flush()?;
+        drop(w);
+        fs_err::rename(&tmp, path)
+    })();
     if r.is_err() {
         let _ = fs_err::remove_file(&tmp);
     }
@@ -636,11 +644,11 @@ fn same_package_file(a: &Path, b: &Path) -> Result<bool, PublishError> {
     Ok(da == db)
 }
 
-fn read_entry(
+fn read_entry<'a>(
     repo: &Path,
     rel: &str,
-    by_checksum: &HashMap<&str, &Entry>,
-) -> Result<Entry, PublishError> {
+    by_checksum: &HashMap<&str, &Entry<'a>>,
+) -> Result<Entry<'a>, PublishError> {
     let path = repo.join(rel);
     let meta = fs_err::metadata(&path)?;
     let mtime_ns = (meta.mtime() as u64)
@@ -675,9 +683,9 @@ fn read_entry(
         release: rec.release,
         arch: rec.arch,
         sourcerpm: rec.sourcerpm,
-        primary,
-        filelists,
-        other,
+        primary: primary.into(),
+        filelists: filelists.into(),
+        other: other.into(),
     })
 }
 
