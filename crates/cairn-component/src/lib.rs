@@ -15,7 +15,9 @@ mod types;
 mod validate;
 
 pub use fingerprint::{FingerprintInput, OverlayInput, fingerprint, projection_json};
-pub use lock::{ComponentLock, LOCK_VERSION, LockError, UpstreamLock};
+pub use lock::{
+    BuildRootLock, ComponentLock, LOCK_VERSION, LockError, PinnedPackage, UpstreamLock,
+};
 pub use merge::merge_component;
 pub use types::*;
 pub use validate::{

@@ -247,17 +247,20 @@ mod props {
 }
 
 /// Every lock format version cairn ever wrote still reads, and writing it back gives the
-/// same text (the fixtures are what `cairn comp update` wrote at version 1).
+/// same text (the fixtures are what `cairn comp update` wrote at version 1 and what `cairn
+/// comp build` writes at version 2, with build-root pins).
 #[test]
 fn lock_fixtures_per_version() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/fixtures");
-    for (file, component) in [
-        ("v1-upstream.lock", "hello-tool"),
-        ("v1-local.lock", "cairn-release"),
+    for (file, component, version) in [
+        ("v1-upstream.lock", "hello-tool", 1),
+        ("v1-local.lock", "cairn-release", 1),
+        ("v2-build-root.lock", "greet", 2),
     ] {
         let text = fs_err::read_to_string(format!("{dir}/{file}")).unwrap();
         let lock = ComponentLock::parse(&text, file).unwrap();
-        assert_eq!(lock.version, 1);
+        assert_eq!(lock.version, version, "{file}");
+        assert_eq!(lock.build_root.is_some(), version == 2, "{file}");
         assert_eq!(lock.render(component), text, "{file}");
     }
 }
