@@ -381,7 +381,7 @@ impl Engine {
         let origin = self.origin(&r, old_lock.as_ref(), mode)?;
         let bump = old_lock.as_ref().map_or(0, |l| l.manual_bump);
         let fp = self.fingerprint(&r, &origin.identity, bump)?;
-        let lock = lock_for(&r, &origin, fp.clone(), bump);
+        let lock = lock_for(&r, &origin, fp.clone(), bump, old_lock.as_ref());
         let lock_changed = old_lock.as_ref() != Some(&lock);
 
         let out_root = self.dist.rendered_dir();
@@ -922,6 +922,29 @@ impl Engine {
         })
     }
 
+    /// Record (or, with `None`, drop) the build-root pins in a component's lock, keeping
+    /// everything else. The lock must exist (render or update the component first).
+    /// Returns whether the file changed.
+    pub fn set_build_root(
+        &self,
+        name: &str,
+        build_root: Option<cairn_component::BuildRootLock>,
+    ) -> Result<bool, CompError> {
+        let Some(mut lock) = self.read_lock(name)? else {
+            return Err(CompError::NoLock {
+                component: name.to_owned(),
+                path: self.lock_path(name),
+            });
+        };
+        if lock.build_root == build_root {
+            return Ok(false);
+        }
+        lock.build_root = build_root;
+        lock.version = lock.format_version();
+        self.write_lock(name, &lock)?;
+        Ok(true)
+    }
+
     /// The committed output directory of a component.
     pub fn output_dir(&self, name: &str) -> PathBuf {
         self.dist
@@ -1066,7 +1089,7 @@ impl Engine {
         let origin = self.origin(&r, old.as_ref(), LockMode::Update)?;
         let manual_bump = old.as_ref().map_or(0, |l| l.manual_bump) + u32::from(bump);
         let fp = self.fingerprint(&r, &origin.identity, manual_bump)?;
-        let lock = lock_for(&r, &origin, fp.clone(), manual_bump);
+        let lock = lock_for(&r, &origin, fp.clone(), manual_bump, old.as_ref());
         let changed = old.as_ref() != Some(&lock);
         if changed {
             self.write_lock(name, &lock)?;
@@ -1117,8 +1140,16 @@ impl Engine {
     }
 }
 
-/// The lock recording `origin` and the fingerprint.
-fn lock_for(r: &Resolved, origin: &Origin, fingerprint: String, manual_bump: u32) -> ComponentLock {
+/// The lock recording `origin` and the fingerprint. The build-root pins of the previous
+/// lock are kept as they are: they belong to `cairn comp build`, which checks them against
+/// the spec's BuildRequires itself.
+fn lock_for(
+    r: &Resolved,
+    origin: &Origin,
+    fingerprint: String,
+    manual_bump: u32,
+    previous: Option<&ComponentLock>,
+) -> ComponentLock {
     let upstream = match (&r.spec, &origin.commit) {
         (
             SpecOrigin::Upstream {
@@ -1140,7 +1171,7 @@ fn lock_for(r: &Resolved, origin: &Origin, fingerprint: String, manual_bump: u32
         }),
         _ => None,
     };
-    ComponentLock {
+    let mut lock = ComponentLock {
         version: LOCK_VERSION,
         upstream,
         local_content: origin
@@ -1149,7 +1180,10 @@ fn lock_for(r: &Resolved, origin: &Origin, fingerprint: String, manual_bump: u32
             .then(|| origin.identity.clone()),
         input_fingerprint: fingerprint,
         manual_bump,
-    }
+        build_root: previous.and_then(|p| p.build_root.clone()),
+    };
+    lock.version = lock.format_version();
+    lock
 }
 
 fn remove_empty_dirs(root: &Path) {

@@ -649,3 +649,57 @@ file = "gating.yaml"
     }
     insta::assert_snapshot!("remaining_kinds", out);
 }
+
+/// `cairn comp build` pins the build root in the lock (format version 2); rendering,
+/// checking and updating keep the pins, and `render --check` does not call such a lock
+/// stale. Without pins the lock stays at version 1.
+#[test]
+fn build_root_pins_survive_render_check_and_update() {
+    let p = hello_project();
+    let e = p.engine();
+    let r = e.render("hello-tool", LockMode::UseOrCreate).unwrap();
+    e.commit(r).unwrap();
+    let lock_path = p.path().join("locks/hello-tool.lock");
+    assert!(read(&lock_path).contains("version = 1\n"));
+    let pins = cairn_component::BuildRootLock {
+        base: "host:sha256:0123".into(),
+        build_requires: vec!["gcc".into(), "zlib-devel".into()],
+        packages: vec![cairn_component::PinnedPackage {
+            name: "zlib-devel".into(),
+            evr: "1.3-1.cl1".into(),
+            arch: "x86_64".into(),
+            repo: "cairn-local".into(),
+            checksum: format!("sha256:{}", "ab".repeat(32)),
+        }],
+    };
+    assert!(e.set_build_root("hello-tool", Some(pins.clone())).unwrap());
+    assert!(!e.set_build_root("hello-tool", Some(pins.clone())).unwrap());
+    let pinned = read(&lock_path);
+    assert!(
+        pinned.contains("version = 2\n") && pinned.contains("[build-root]"),
+        "{pinned}"
+    );
+
+    // a check and a re-render see a current lock and keep the file as it is
+    let c = e.check("hello-tool").unwrap();
+    assert!(c.stale.is_empty(), "{:?}", c.stale);
+    let r = e.render("hello-tool", LockMode::Locked).unwrap();
+    assert!(!r.lock_changed);
+    e.commit(r).unwrap();
+    assert_eq!(read(&lock_path), pinned);
+    // an update that changes the fingerprint (a bump) keeps the pins too
+    e.update("hello-tool", true).unwrap();
+    let bumped = cairn_component::ComponentLock::parse(&read(&lock_path), "l").unwrap();
+    assert_eq!(bumped.build_root, Some(pins));
+    assert_eq!(bumped.manual_bump, 1);
+    // dropping the pins goes back to version 1
+    assert!(e.set_build_root("hello-tool", None).unwrap());
+    let text = read(&lock_path);
+    assert!(
+        text.contains("version = 1\n") && !text.contains("build-root"),
+        "{text}"
+    );
+    // no lock at all: an error naming the component
+    let err = e.set_build_root("nonesuch", None).unwrap_err().to_string();
+    assert!(err.contains("nonesuch"), "{err}");
+}
