@@ -15,10 +15,12 @@ use std::path::PathBuf;
 use toml::Spanned;
 
 mod build;
+mod package_build;
 pub use build::{
     Build, DEFAULT_OUTPUTS, DirDef, DiskDef, FileDef, Firmware, GroupDef, OciDef, OutputKind,
     SystemdDef, UserDef, WslDef, parse_mode, parse_size,
 };
+pub use package_build::{BuildRootSpec, PackageBuild, PackageBuildDef, parse_duration};
 
 /// File name of the project file.
 pub const PROJECT_FILE: &str = "cairn.toml";
@@ -63,6 +65,10 @@ pub struct ProjectFile {
     /// Named groups of binary packages.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub package_groups: BTreeMap<String, cairn_component::PackageGroupConfig>,
+    /// How `cairn comp build` builds components into RPMs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<PackageBuildDef>")]
+    pub package_build: Option<Spanned<PackageBuildDef>>,
 }
 
 pub use cairn_component::ProjectInfo;
@@ -287,6 +293,8 @@ pub struct Project {
     /// The distribution definitions written in this file (its `includes` are loaded by
     /// `cairn-comp`).
     pub dist: cairn_component::ConfigFragment,
+    /// `[package-build]` with defaults applied.
+    pub package_build: PackageBuild,
 }
 
 /// A validated source.
@@ -677,6 +685,13 @@ fn validate(
             },
         );
     }
+    let image_names: Vec<String> = images.keys().cloned().collect();
+    let package_build = package_build::validate_package_build(
+        raw.package_build.as_ref(),
+        loc,
+        &sources,
+        &image_names,
+    )?;
     let dist = cairn_component::ConfigFragment {
         schema: None,
         includes: raw.includes.clone(),
@@ -714,6 +729,7 @@ fn validate(
         sources,
         images,
         dist,
+        package_build,
     })
 }
 

@@ -243,3 +243,93 @@ fn bad_build_settings_name_line_and_field() {
         assert!(line > 1, "{e}");
     }
 }
+
+const PACKAGE_BUILD: &str = r#"
+[sources.fedora]
+kind = "rpm-md"
+baseurl = "https://mirror.example/fedora/"
+gpgkey = "keys/RPM-GPG-KEY-fedora"
+
+[sources.host]
+kind = "host-apt"
+
+[images.buildroot]
+sources = ["host"]
+packages = ["build-essential", "rpm"]
+
+[package-build]
+root = "buildroot"
+repos = ["fedora"]
+out-dir = "out/rpms"
+smp-jobs = 4
+vendor = "Acme"
+distribution = "Acme Linux"
+packager = "Acme Builders <build@acme.example>"
+dist = ".acme1"
+timeout = "1h30m"
+"#;
+
+#[test]
+fn package_build_table() {
+    let p = parse(PACKAGE_BUILD).unwrap();
+    let b = &p.package_build;
+    assert_eq!(
+        b.root,
+        cairn_config::BuildRootSpec::Image("buildroot".into())
+    );
+    assert_eq!(b.repos, vec!["fedora"]);
+    assert_eq!(b.out_dir, "out/rpms");
+    assert_eq!(b.smp_jobs, 4);
+    assert_eq!(b.vendor.as_deref(), Some("Acme"));
+    assert_eq!(b.distribution.as_deref(), Some("Acme Linux"));
+    assert_eq!(b.dist.as_deref(), Some(".acme1"));
+    assert_eq!(b.timeout_secs, Some(5400));
+    // defaults without the table
+    let d = parse(GOOD).unwrap().package_build;
+    assert_eq!(d, cairn_config::PackageBuild::default());
+    assert_eq!(d.root, cairn_config::BuildRootSpec::Host);
+    assert_eq!((d.out_dir.as_str(), d.smp_jobs), ("build", 2));
+}
+
+#[test]
+fn package_build_errors_name_line_and_field() {
+    let cases = [
+        (
+            "root = \"buildroot\"",
+            "root = \"nope\"",
+            "cairn.toml:15:8: package-build.root: `nope` is neither \"host\" nor an image of this project (images: buildroot)",
+        ),
+        (
+            "repos = [\"fedora\"]",
+            "repos = [\"host\"]",
+            "cairn.toml:16:9: package-build.repos: source `host` is of kind `host-apt`; BuildRequires come from rpm-md sources only",
+        ),
+        (
+            "repos = [\"fedora\"]",
+            "repos = [\"epel\"]",
+            "cairn.toml:16:9: package-build.repos: unknown source `epel`; the project's rpm-md sources: fedora",
+        ),
+        (
+            "smp-jobs = 4",
+            "smp-jobs = 0",
+            "cairn.toml:18:12: package-build.smp-jobs: 0 is not between 1 and 1024",
+        ),
+        (
+            "timeout = \"1h30m\"",
+            "timeout = \"soon\"",
+            "cairn.toml:23:11: package-build.timeout: `soon` is not a duration such as \"90m\", \"2h\", \"1h30m\" or \"45s\"",
+        ),
+        (
+            "dist = \".acme1\"",
+            "dist = \".acme1\"\ncache = true",
+            "cairn.toml:23:1: unknown field `cache`",
+        ),
+    ];
+    for (from, to, want) in cases {
+        assert!(PACKAGE_BUILD.contains(from), "{from}");
+        let e = parse(&PACKAGE_BUILD.replace(from, to))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with(want), "{to}:\n{e}\nwanted: {want}");
+    }
+}
