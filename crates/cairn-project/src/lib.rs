@@ -55,6 +55,9 @@ pub enum ProjectError {
     },
     #[error("image `{image}`: {source}")]
     Solve { image: String, source: SolveError },
+    /// A request that is not an image's (e.g. a component's BuildRequires) cannot be solved.
+    #[error("{what}: {source}")]
+    Request { what: String, source: SolveError },
     #[error("image `{image}` is not in {lock}; run `cairn lock`")]
     NotLocked { image: String, lock: String },
     #[error("fetching {package}: {message}")]
@@ -138,6 +141,9 @@ pub struct Session {
     pub project: Project,
     opts: SessionOptions,
     loaded: BTreeMap<String, LoadedSource>,
+    /// Sources added with [`Session::add_source`] whose mirrors are all `file://`: read
+    /// even offline (they are local output that may have changed since the last read).
+    local: std::collections::BTreeSet<String>,
 }
 
 /// The result of resolving an image.
@@ -167,6 +173,7 @@ impl Session {
             project,
             opts,
             loaded: BTreeMap::new(),
+            local: std::collections::BTreeSet::new(),
         }
     }
 
@@ -247,13 +254,17 @@ impl Session {
         }
     }
 
-    /// A fetcher for an rpm-md source (with its own extra CA certificates).
-    fn rpm_fetcher(&self, r: &cairn_config::RpmMdSource) -> Result<cairn_fetch::Fetcher, String> {
+    /// A fetcher for the rpm-md source `name` (with its own extra CA certificates).
+    fn rpm_fetcher(
+        &self,
+        name: &str,
+        r: &cairn_config::RpmMdSource,
+    ) -> Result<cairn_fetch::Fetcher, String> {
         let cache = self.cache().map_err(|e| e.to_string())?;
         cairn_fetch::Fetcher::new(
             cache,
             cairn_fetch::FetchOptions {
-                offline: self.opts.offline,
+                offline: self.opts.offline && !self.local.contains(name),
                 extra_ca_certs: r.sslcacert.iter().map(|c| self.resolve_path(c)).collect(),
                 ..cairn_fetch::FetchOptions::default()
             },
@@ -270,7 +281,20 @@ impl Session {
         if self.loaded.contains_key(name) {
             return Ok(());
         }
-        let src = self.project.sources[name].clone();
+        let Some(src) = self.project.sources.get(name).cloned() else {
+            return Err(ProjectError::Source {
+                source_name: name.to_owned(),
+                message: format!(
+                    "no such source; the project declares: {}",
+                    self.project
+                        .sources
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        };
         progress.phase(&format!("loading source {name}"));
         let err = |m: String| ProjectError::Source {
             source_name: name.to_owned(),
@@ -294,7 +318,7 @@ impl Session {
                     excludes: r.exclude.clone(),
                     arches: rpm_arches(arch),
                 };
-                let fetcher = self.rpm_fetcher(r).map_err(err)?;
+                let fetcher = self.rpm_fetcher(name, r).map_err(err)?;
                 let mut repo = cairn_repo::load_repo(&fetcher, &cfg, progress)
                     .map_err(|e| err(e.to_string()))?;
                 // the session owns the package list; the repo keeps only its metadata
@@ -357,23 +381,45 @@ impl Session {
         req.essential = image.essential;
         req.priority_required = image.priority_required;
         progress.phase(&format!("resolving image {image_name}"));
-        let solution = loop {
-            req.filelists_loaded = image
-                .sources
+        let wrap = |e| ProjectError::Solve {
+            image: image_name.to_owned(),
+            source: e,
+        };
+        let (solution, repos) =
+            self.solve_in(&image.sources, &mut req, &mut timings, &wrap, progress)?;
+        let mut r = self.to_resolved(&image, arch, &solution, &repos);
+        self.put_packages(&image.sources, repos);
+        r.timings = timings;
+        Ok(r)
+    }
+
+    /// Solve `req` against the loaded `sources` (loading filelists when a file dependency
+    /// needs them). On success the packages stay moved out: hand them back with
+    /// `put_packages` after reading the solution.
+    fn solve_in(
+        &mut self,
+        sources: &[String],
+        req: &mut Request,
+        timings: &mut Timings,
+        wrap: &dyn Fn(SolveError) -> ProjectError,
+        progress: &dyn Progress,
+    ) -> Result<(Solution, Vec<RepoPackages>), ProjectError> {
+        loop {
+            req.filelists_loaded = sources
                 .iter()
                 .all(|s| self.loaded[s].repos.iter().all(|l| l.filelists));
             // move the packages out for the solver (no copy of large universes), then back
-            let owned = self.take_packages(&image.sources);
+            let owned = self.take_packages(sources);
             let t1 = std::time::Instant::now();
-            let res = cairn_solve::solve(&owned, &req);
+            let res = cairn_solve::solve(&owned, req);
             timings.solve_ms += t1.elapsed().as_millis();
             match res {
-                Ok(sol) => break (sol, owned),
+                Ok(sol) => return Ok((sol, owned)),
                 Err(SolveError::NeedFilelists { .. }) if !req.filelists_loaded => {
-                    self.put_packages(&image.sources, owned);
+                    self.put_packages(sources, owned);
                     progress.phase("loading filelists");
                     let t2 = std::time::Instant::now();
-                    for s in &image.sources {
+                    for s in sources {
                         let src = self.loaded.get_mut(s).expect("loaded above");
                         for l in &mut src.repos {
                             if let Some((repo, fetcher)) = &mut l.rpm {
@@ -393,19 +439,131 @@ impl Session {
                     timings.load_ms += t2.elapsed().as_millis();
                 }
                 Err(e) => {
-                    self.put_packages(&image.sources, owned);
-                    return Err(ProjectError::Solve {
-                        image: image_name.to_owned(),
-                        source: e,
-                    });
+                    self.put_packages(sources, owned);
+                    return Err(wrap(e));
                 }
             }
+        }
+    }
+
+    /// Add (or replace) a source that is not in the project file, e.g. a repository of
+    /// packages built locally. It is loaded when a resolution first needs it. An rpm-md
+    /// source whose mirrors are all `file://` is read even offline: it is local output
+    /// that may have changed since cairn last read it.
+    pub fn add_source(&mut self, name: &str, source: Source) {
+        let local = matches!(&source, Source::RpmMd(r)
+            if r.baseurl.iter().all(|u| u.starts_with("file://")));
+        if local {
+            self.local.insert(name.to_owned());
+        } else {
+            self.local.remove(name);
+        }
+        self.project.sources.insert(name.to_owned(), source);
+        self.loaded.remove(name);
+    }
+
+    /// Add (or replace) a source whose packages are given, not loaded from anywhere (an
+    /// in-memory repository, e.g. what a build root already offers). Its packages cannot
+    /// be fetched.
+    pub fn add_virtual_source(&mut self, name: &str, packages: RepoPackages) {
+        self.loaded.insert(
+            name.to_owned(),
+            LoadedSource {
+                kind: VIRTUAL,
+                repos: vec![Loaded {
+                    packages,
+                    rpm: None,
+                    filelists: true,
+                }],
+            },
+        );
+    }
+
+    /// Forget the loaded metadata of a source, so the next resolution reads it again (its
+    /// repository changed). Virtual sources are kept.
+    pub fn reload_source(&mut self, name: &str) {
+        if self.loaded.get(name).is_some_and(|l| l.kind != VIRTUAL) {
+            self.loaded.remove(name);
+        }
+    }
+
+    /// Resolve an arbitrary request against `sources` (project sources, sources added
+    /// with [`Session::add_source`] or virtual ones), in that order. `what` names the
+    /// request in errors (`BuildRequires of component \`curl\``). Returns the chosen
+    /// packages, each with its repository and why it was chosen, sorted.
+    pub fn resolve_request(
+        &mut self,
+        what: &str,
+        sources: &[String],
+        req: &Request,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Picked>, ProjectError> {
+        for s in sources {
+            self.load_source(s, &req.arch, progress)?;
+        }
+        let mut req = req.clone();
+        let mut timings = Timings::default();
+        let wrap = |e| ProjectError::Request {
+            what: what.to_owned(),
+            source: e,
         };
-        let (solution, repos) = solution;
-        let mut r = self.to_resolved(&image, arch, &solution, &repos);
-        self.put_packages(&image.sources, repos);
-        r.timings = timings;
-        Ok(r)
+        let (solution, repos) = self.solve_in(sources, &mut req, &mut timings, &wrap, progress)?;
+        let owners = self.owners(sources);
+        let mut out = Vec::new();
+        for c in &solution.packages {
+            let r = &repos[c.repo];
+            out.push(picked(
+                r,
+                &r.packages[c.package],
+                &owners,
+                reason_text(&c.reason),
+            ));
+        }
+        self.put_packages(sources, repos);
+        out.sort_by(|a, b| a.package.cmp(&b.package));
+        Ok(out)
+    }
+
+    /// Find one package by repository id, name, EVR and arch among `sources` (loaded for
+    /// `arch` if needed); `None` when no such package is there any more.
+    pub fn find_package(
+        &mut self,
+        sources: &[String],
+        arch: &str,
+        key: &PackageKey<'_>,
+        progress: &dyn Progress,
+    ) -> Result<Option<Picked>, ProjectError> {
+        for s in sources {
+            self.load_source(s, arch, progress)?;
+        }
+        let owners = self.owners(sources);
+        for s in sources {
+            for l in &self.loaded[s].repos {
+                let r = &l.packages;
+                if r.repo.0 != key.repo {
+                    continue;
+                }
+                if let Some(p) = r.packages.iter().find(|p| {
+                    p.name == key.name && p.arch == key.arch && p.version.to_string() == key.evr
+                }) {
+                    return Ok(Some(picked(r, p, &owners, "pinned".into())));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Which source (and of which kind) each loaded repository of `sources` belongs to.
+    fn owners(&self, sources: &[String]) -> BTreeMap<String, (String, String)> {
+        let mut owner = BTreeMap::new();
+        for s in sources {
+            if let Some(l) = self.loaded.get(s) {
+                for r in &l.repos {
+                    owner.insert(r.packages.repo.0.clone(), (s.clone(), l.kind.to_owned()));
+                }
+            }
+        }
+        owner
     }
 
     fn take_packages(&mut self, sources: &[String]) -> Vec<RepoPackages> {
@@ -544,8 +702,7 @@ impl Session {
     ) -> Result<Vec<Fetched>, ProjectError> {
         let names = self.image_names(images)?;
         // (repo id, arch) -> packages, each once
-        let mut groups: BTreeMap<(&str, &str), std::collections::BTreeSet<&LockedPackage>> =
-            BTreeMap::new();
+        let mut groups: Groups<'_> = BTreeMap::new();
         for n in &names {
             let img = lock.images.get(n).ok_or_else(|| ProjectError::NotLocked {
                 image: n.clone(),
@@ -558,9 +715,48 @@ impl Session {
                     .insert(p);
             }
         }
+        self.fetch_groups(groups, &lock.repos, progress)
+    }
+
+    /// Download packages a [`Session::resolve_request`] or [`Session::find_package`]
+    /// picked (for `arch`) into the cache, each verified against its checksum. Packages of
+    /// virtual sources cannot be fetched: an error names them.
+    pub fn fetch_picked(
+        &mut self,
+        picked: &[Picked],
+        arch: &str,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Fetched>, ProjectError> {
+        let mut repos = BTreeMap::new();
+        let mut groups: Groups<'_> = BTreeMap::new();
+        for p in picked {
+            if p.repo.kind == VIRTUAL {
+                return Err(ProjectError::Fetch {
+                    package: format!("{} {} {}", p.package.name, p.package.evr, p.package.arch),
+                    message: format!(
+                        "it belongs to the virtual source `{}`, which has no files",
+                        p.repo.source
+                    ),
+                });
+            }
+            repos.insert(p.package.repo.clone(), p.repo.clone());
+            groups
+                .entry((p.package.repo.as_str(), arch))
+                .or_default()
+                .insert(&p.package);
+        }
+        self.fetch_groups(groups, &repos, progress)
+    }
+
+    fn fetch_groups(
+        &mut self,
+        groups: Groups<'_>,
+        repos: &BTreeMap<String, LockedRepo>,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Fetched>, ProjectError> {
         let mut out = Vec::new();
         for ((repo_id, arch), pkgs) in groups {
-            let repo = &lock.repos[repo_id];
+            let repo = &repos[repo_id];
             let fetch_err = |p: &LockedPackage, m: String| ProjectError::Fetch {
                 package: format!("{} {} {} from {repo_id}", p.name, p.evr, p.arch),
                 message: m,
@@ -576,10 +772,12 @@ impl Session {
             progress.phase(&format!("fetching {} packages from {repo_id}", pkgs.len()));
             match &source {
                 Source::RpmMd(r) => {
-                    let fetcher = self.rpm_fetcher(r).map_err(|m| ProjectError::Source {
-                        source_name: repo.source.clone(),
-                        message: m,
-                    })?;
+                    let fetcher =
+                        self.rpm_fetcher(&repo.source, r)
+                            .map_err(|m| ProjectError::Source {
+                                source_name: repo.source.clone(),
+                                message: m,
+                            })?;
                     let urls = repo
                         .urls
                         .iter()
@@ -748,6 +946,62 @@ fn take_repo_packages(r: &mut RepoPackages) -> RepoPackages {
         revision: r.revision.clone(),
         base_urls: r.base_urls.clone(),
         packages: std::mem::take(&mut r.packages),
+    }
+}
+
+/// The kind of sources added with [`Session::add_virtual_source`].
+const VIRTUAL: &str = "virtual";
+
+type Groups<'a> = BTreeMap<(&'a str, &'a str), std::collections::BTreeSet<&'a LockedPackage>>;
+
+/// A package a request resolved to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Picked {
+    /// The package as a lock would record it.
+    pub package: LockedPackage,
+    /// Its repository: source name, kind (`rpm-md`, `apt`, `virtual`), URLs, revision.
+    pub repo: LockedRepo,
+    /// Why it was chosen (`requested`, `required by …`, `pinned`).
+    pub reason: String,
+}
+
+/// Which package [`Session::find_package`] looks for.
+#[derive(Debug, Clone, Copy)]
+pub struct PackageKey<'a> {
+    /// Repository id (the source name for rpm-md sources).
+    pub repo: &'a str,
+    pub name: &'a str,
+    pub evr: &'a str,
+    pub arch: &'a str,
+}
+
+fn picked(
+    r: &RepoPackages,
+    p: &cairn_package::Package,
+    owners: &BTreeMap<String, (String, String)>,
+    reason: String,
+) -> Picked {
+    let (source, kind) = owners
+        .get(&r.repo.0)
+        .cloned()
+        .unwrap_or_else(|| ("?".into(), "?".into()));
+    Picked {
+        package: LockedPackage {
+            name: p.name.clone(),
+            evr: p.version.to_string(),
+            arch: p.arch.clone(),
+            repo: r.repo.0.clone(),
+            location: p.location.clone(),
+            checksum: p.checksum.to_string(),
+            size: p.size,
+        },
+        repo: LockedRepo {
+            source,
+            kind,
+            urls: r.base_urls.clone(),
+            revision: r.revision.to_string(),
+        },
+        reason,
     }
 }
 
