@@ -1,11 +1,12 @@
-//! `cairn comp …`: components, their overlays, locks, renders and deviation reports.
+//! `cairn comp …`: components, their overlays, locks, renders, deviation reports and
+//! package builds (`cairn comp build`, with the image build roots it needs).
 
 use crate::progress::CliProgress;
 use crate::{Cli, Output};
 use anyhow::{Context as _, Result, bail};
 use cairn_comp::{Engine, EngineOptions, LockMode, Staleness};
 use clap::{Args, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Args, Debug, Clone)]
@@ -77,6 +78,31 @@ pub enum CompCommand {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Build components into binary and source RPMs in dependency order, each in a fresh
+    /// isolated build root with its BuildRequires resolved and pinned in its lock; results
+    /// are cached and published as a local repository in the output directory. Needs root.
+    Build {
+        #[command(flatten)]
+        select: Select,
+        /// Components built at once (each build uses `smp-jobs` of [package-build]).
+        #[arg(short = 'j', long, default_value_t = 1)]
+        jobs: usize,
+        /// After a failure, keep starting builds that do not depend on it.
+        #[arg(long)]
+        keep_going: bool,
+        /// Use the build-root pins of the component locks (and cairn.lock for an image
+        /// root) as they are; refuse missing or stale ones.
+        #[arg(long)]
+        locked: bool,
+        /// Output directory (default: [package-build] out-dir, `build/` beside the project
+        /// file).
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// Print the build order (waves of components that can build in parallel) and
+        /// exit without building.
+        #[arg(long)]
+        plan: bool,
+    },
 }
 
 fn select(engine: &Engine, s: &Select) -> Result<Vec<String>> {
@@ -117,6 +143,10 @@ fn select(engine: &Engine, s: &Select) -> Result<Vec<String>> {
 }
 
 pub fn run(cli: &Cli, project: &cairn_config::Project, cmd: &CompCommand) -> Result<ExitCode> {
+    if let CompCommand::Build { .. } = cmd {
+        // before anything is fetched or written
+        cairn_pkgbuild::require_root()?;
+    }
     let dist = cairn_comp::load(project)?;
     let cache_dir = cli
         .cache_dir
@@ -492,7 +522,326 @@ pub fn run(cli: &Cli, project: &cairn_config::Project, cmd: &CompCommand) -> Res
             ));
             Ok(ExitCode::SUCCESS)
         }
+        CompCommand::Build {
+            select: s,
+            jobs,
+            keep_going,
+            locked,
+            out_dir,
+            plan,
+        } => {
+            let names = select(&engine, s)?;
+            let opts = cairn_pkgbuild::Options {
+                jobs: (*jobs).max(1),
+                keep_going: *keep_going,
+                locked: *locked,
+            };
+            build(
+                cli,
+                project,
+                &engine,
+                &names,
+                &opts,
+                out_dir.as_deref(),
+                *plan,
+            )
+        }
     }
+}
+
+/// Progress lines of `cairn comp build` on stderr: time since the start, component, what
+/// happened.
+struct BuildLines {
+    quiet: bool,
+    start: std::time::Instant,
+}
+
+impl BuildLines {
+    fn line(&self, at: f64, msg: &str) {
+        if !self.quiet {
+            eprintln!("[{at:7.1}s] {msg}");
+        }
+    }
+}
+
+impl cairn_pkgbuild::Reporter for BuildLines {
+    fn prepared(&self, component: &str, done: usize, total: usize) {
+        self.line(
+            self.start.elapsed().as_secs_f64(),
+            &format!("{component}: sources and spec query done ({done}/{total})"),
+        );
+    }
+    fn started(&self, component: &str) {
+        self.line(
+            self.start.elapsed().as_secs_f64(),
+            &format!("{component}: started"),
+        );
+    }
+    fn finished(&self, o: &cairn_pkgbuild::Outcome) {
+        let at = self.start.elapsed().as_secs_f64();
+        let name = &o.component;
+        let msg = match o.status {
+            cairn_pkgbuild::Status::Built => format!(
+                "{name}: built in {:.1}s ({}{})",
+                o.duration,
+                rpm_count(o.rpms.len()),
+                if o.srpm.is_some() {
+                    " + source RPM"
+                } else {
+                    ""
+                }
+            ),
+            cairn_pkgbuild::Status::Cached => {
+                format!(
+                    "{name}: cached ({}, inputs unchanged)",
+                    rpm_count(o.rpms.len())
+                )
+            }
+            cairn_pkgbuild::Status::Failed => format!(
+                "{name}: FAILED after {:.1}s: {}{}",
+                o.finished.unwrap_or(0.0) - o.started.unwrap_or(0.0),
+                o.reason.as_deref().unwrap_or("unknown error"),
+                o.log
+                    .as_ref()
+                    .map(|l| format!("\n    log kept at {}", l.display()))
+                    .unwrap_or_default()
+            ),
+            cairn_pkgbuild::Status::Skipped => format!(
+                "{name}: skipped: {}",
+                o.reason.as_deref().unwrap_or("a dependency failed")
+            ),
+        };
+        self.line(at, &msg);
+    }
+}
+
+fn rpm_count(n: usize) -> String {
+    if n == 1 {
+        "1 RPM".into()
+    } else {
+        format!("{n} RPMs")
+    }
+}
+
+/// `cairn comp build`.
+fn build(
+    cli: &Cli,
+    project: &cairn_config::Project,
+    engine: &Engine,
+    names: &[String],
+    opts: &cairn_pkgbuild::Options,
+    out_dir: Option<&Path>,
+    plan_only: bool,
+) -> Result<ExitCode> {
+    let json = cli.output == Output::Json;
+    let note = |m: &str| {
+        if !cli.quiet {
+            eprintln!("{m}");
+        }
+    };
+    let settings = cairn_pkgbuild::Settings::from_project(project, out_dir);
+    fs_err::create_dir_all(&settings.out_dir)?;
+    let cache_dir = cli
+        .cache_dir
+        .clone()
+        .unwrap_or_else(cairn_cache::Cache::default_root);
+    let mut session = cairn_project::Session::new(
+        project.clone(),
+        cairn_project::SessionOptions {
+            cache_dir: cache_dir.clone(),
+            offline: cli.offline,
+        },
+    );
+    let base = match &project.package_build.root {
+        cairn_config::BuildRootSpec::Host => {
+            note(
+                "build root base: this machine's / (read-only; not hermetic: its toolchain is whatever the host has)",
+            );
+            cairn_pkgbuild::Base::host(&settings.arch)?
+        }
+        cairn_config::BuildRootSpec::Image(image) => {
+            let progress = CliProgress::new(cli.quiet || json);
+            let r = image_root(cli, &mut session, &cache_dir, image, opts.locked, &progress);
+            progress.finish();
+            let (root, identity) = r?;
+            note(&format!(
+                "build root base: image `{image}` ({identity}) at {}",
+                root.display()
+            ));
+            cairn_pkgbuild::Base::image_root(&root, &identity, &settings.arch)?
+        }
+    };
+    let lines = BuildLines {
+        quiet: cli.quiet,
+        start: std::time::Instant::now(),
+    };
+    let plan = cairn_pkgbuild::prepare(engine, &base, &settings, names, opts, &lines)?;
+    if plan_only {
+        if json {
+            let waves = plan.wave_names();
+            let edges: Vec<_> = plan
+                .components
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    serde_json::json!({
+                        "component": c.name,
+                        "after": plan.waits_for(i).into_iter().map(|(d, cap)| serde_json::json!({"component": d, "because": cap})).collect::<Vec<_>>(),
+                        "build-requires": c.info.build_requires,
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({ "base": base.identity, "waves": waves, "components": edges })
+                )?
+            );
+        } else {
+            for (k, wave) in plan.waves.iter().enumerate() {
+                println!("wave {}:", k + 1);
+                for &i in wave {
+                    let after: Vec<String> = plan
+                        .waits_for(i)
+                        .into_iter()
+                        .map(|(d, cap)| format!("{d} ({cap})"))
+                        .collect();
+                    if after.is_empty() {
+                        println!("  {}", plan.components[i].name);
+                    } else {
+                        println!("  {}  after {}", plan.components[i].name, after.join(", "));
+                    }
+                }
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let summary =
+        cairn_pkgbuild::build(&plan, engine, &mut session, &base, &settings, opts, &lines)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        for o in &summary.components {
+            let status = match o.status {
+                cairn_pkgbuild::Status::Built => "built",
+                cairn_pkgbuild::Status::Cached => "cached",
+                cairn_pkgbuild::Status::Failed => "failed",
+                cairn_pkgbuild::Status::Skipped => "skipped",
+            };
+            println!("{status:8} {}", o.component);
+            for r in o.rpms.iter().chain(o.srpm.iter()) {
+                println!("         {}", r.display());
+            }
+        }
+    }
+    let count =
+        |st: cairn_pkgbuild::Status| summary.components.iter().filter(|o| o.status == st).count();
+    note(&format!(
+        "{} components: {} built, {} cached, {} failed, {} skipped; repository {}",
+        summary.components.len(),
+        count(cairn_pkgbuild::Status::Built),
+        count(cairn_pkgbuild::Status::Cached),
+        count(cairn_pkgbuild::Status::Failed),
+        count(cairn_pkgbuild::Status::Skipped),
+        settings.out_dir.join("repo").display()
+    ));
+    Ok(if summary.failed() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The installed root of image `image`, for use as a build root base: locked (unless
+/// `locked`, which refuses a missing or stale entry in cairn.lock), fetched and built
+/// with cairn's own image pipeline as a `dir` output into
+/// `<cache>/buildroots/<image>-<hash>/`, once per image identity (the exact package
+/// set); later runs reuse it. Returns the root and the identity.
+fn image_root(
+    cli: &Cli,
+    session: &mut cairn_project::Session,
+    cache_dir: &Path,
+    image: &str,
+    locked: bool,
+    progress: &CliProgress,
+) -> Result<(PathBuf, String)> {
+    let lock_path = session.project.dir.join("cairn.lock");
+    let previous = cairn_project::read_lock(&lock_path)?;
+    let names = vec![image.to_owned()];
+    let stale = session.stale_definitions(previous.as_ref(), &names)?;
+    let lock = match previous {
+        Some(l) if stale.is_empty() => l,
+        previous => {
+            if locked {
+                bail!(
+                    "{} is {} for the build root image `{image}`; run `cairn lock {image}` (or build without --locked)",
+                    lock_path.display(),
+                    if previous.is_some() {
+                        "stale"
+                    } else {
+                        "missing"
+                    },
+                );
+            }
+            if !cli.quiet {
+                eprintln!("locking image `{image}` (the build root base)");
+            }
+            let (lock, _) = session.lock(&names, previous, progress)?;
+            cairn_project::write_atomic(&lock_path, lock.to_toml().as_bytes())?;
+            lock
+        }
+    };
+    let fetched = session.fetch(&lock, &names, progress)?;
+    let by_key: std::collections::HashMap<_, _> = fetched
+        .iter()
+        .map(|f| (f.package.clone(), f.path.clone()))
+        .collect();
+    let li = &lock.images[image];
+    let packages: Vec<cairn_build::BuildPackage> = li
+        .packages
+        .iter()
+        .map(|p| {
+            let url = lock
+                .repos
+                .get(&p.repo)
+                .and_then(|r| r.urls.first())
+                .map(|u| format!("{}/{}", u.trim_end_matches('/'), p.location));
+            cairn_build::BuildPackage {
+                locked: p.clone(),
+                path: by_key[p].clone(),
+                url,
+            }
+        })
+        .collect();
+    let def = &session.project.images[image];
+    let identity = cairn_build::identity(&session.project, def, &packages);
+    let hash = identity.rsplit('/').next().unwrap_or("root");
+    let out = cache_dir.join("buildroots").join(format!("{image}-{hash}"));
+    let done = out.join(image);
+    let root = done.join("rootfs");
+    if done.join("build.json").is_file() && root.is_dir() {
+        return Ok((root, identity));
+    }
+    if !cli.quiet {
+        eprintln!(
+            "building the root of image `{image}` ({} packages) into {}",
+            packages.len(),
+            out.display()
+        );
+    }
+    let input = cairn_build::BuildInput {
+        project: &session.project,
+        image: def,
+        arch: li.arch.clone(),
+        packages,
+        outputs: vec![cairn_config::OutputKind::Dir],
+        out_dir: out.clone(),
+        // time stamps in a build root do not reach any package
+        source_date_epoch: 0,
+    };
+    cairn_build::build_image(&input, progress)
+        .with_context(|| format!("building the root of image `{image}`"))?;
+    Ok((root, identity))
 }
 
 fn jobs_or_cpus(jobs: Option<usize>) -> usize {

@@ -3,6 +3,7 @@
 
 mod build;
 mod comp;
+mod compbuild;
 mod publish;
 
 use std::path::{Path, PathBuf};
