@@ -4,7 +4,7 @@
 //! result cache, reproducibility, failures, unresolvable BuildRequires, and a build root
 //! made from a Debian image.
 
-use crate::{Project, edit, stderr};
+use crate::{Project, edit, stderr, stdout};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -659,4 +659,110 @@ weak-deps = false
     assert!(!stderr(&o).contains("building the root"), "{}", stderr(&o));
     assert_eq!(status(&v, "greet-data"), "cached", "{v:#}");
     assert_eq!(status(&v, "libgreet"), "cached", "{v:#}");
+}
+
+/// The whole path of issue 5: components built in isolated build roots, published signed
+/// with an advisory, installed by the real dnf with gpgcheck=1 and repo_gpgcheck=1.
+#[test]
+fn built_components_publish_signed_and_install_with_dnf() {
+    use super::publish::{Dnf, checksig, published_rpms};
+    let p = greet_project("");
+    let (o, v) = comp_build(&p, &["--all"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for c in ["libgreet", "greet", "greet-data"] {
+        assert_eq!(status(&v, c), "built", "{v}");
+    }
+    let built: Vec<PathBuf> = walkdir::WalkDir::new(p.path("build/repo"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.path().to_path_buf())
+        .filter(|x| x.to_string_lossy().ends_with(".rpm"))
+        .collect();
+    let mut names: Vec<String> = built
+        .iter()
+        .map(|b| b.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "greet-1.0-1.cn1.src.rpm",
+            "greet-1.0-1.cn1.x86_64.rpm",
+            "greet-data-1.0-1.cn1.noarch.rpm",
+            "greet-data-1.0-1.cn1.src.rpm",
+            "libgreet-1.0-1.cn1.src.rpm",
+            "libgreet-1.0-1.cn1.x86_64.rpm",
+            "libgreet-devel-1.0-1.cn1.x86_64.rpm",
+        ]
+    );
+    let keys = p.path("keys");
+    let repo = p.path("published");
+    let o = p.cairn(&[
+        "key",
+        "generate",
+        "--keys",
+        keys.to_str().unwrap(),
+        "--user-id",
+        "Cairn Test <security@example.invalid>",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = p.cairn(&[
+        "advisory",
+        "new",
+        "--type",
+        "security",
+        "--severity",
+        "critical",
+        "--title",
+        "greet: fix",
+        "--description",
+        "Fixes the greeting.",
+        "--cve",
+        "CVE-2026-40001",
+        "--package",
+        "greet-1.0-1.cn1.x86_64",
+        "--package",
+        "greet-data-1.0-1.cn1.noarch",
+        "--issued",
+        "1795000000",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut args = vec![
+        "repo",
+        "publish",
+        repo.to_str().unwrap(),
+        "--keys",
+        keys.to_str().unwrap(),
+    ];
+    for b in &built {
+        args.push("--add");
+        args.push(b.to_str().unwrap());
+    }
+    let o = p.cairn(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let keyfile = repo.join("RPM-GPG-KEY-cairn");
+    for r in published_rpms(&repo) {
+        let c = checksig(&r, &keyfile, &p.path("work"));
+        assert!(c.status.success(), "{}: {}", r.display(), stdout(&c));
+    }
+    let work = p.path("work");
+    let dnf = Dnf::new(&work, "dnf", &repo);
+    let o = dnf.run(&["install", "greet-data"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(dnf.installed(), ["greet-data-1.0-1.cn1.noarch"]);
+    let o = dnf.run(&["repoquery", "--requires", "greet"]);
+    assert!(
+        stdout(&o).contains("libgreet.so.1()(64bit)"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    // dnf lists advisories for installed packages: greet-data is, and the advisory covers it
+    let o = dnf.run(&["updateinfo", "list", "--all", "--security"]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("greet-data-1.0-1.cn1.noarch") && text.contains("Critical"),
+        "{text}{}",
+        stderr(&o)
+    );
 }

@@ -83,21 +83,21 @@ fn build_fixture_rpms(work: &Path) -> Rpms {
     Rpms { v1, v2 }
 }
 
-struct Dnf {
+pub(crate) struct Dnf {
     root: PathBuf,
     cache: PathBuf,
     repo: PathBuf,
 }
 
 impl Dnf {
-    fn new(work: &Path, name: &str, repo: &Path) -> Dnf {
+    pub(crate) fn new(work: &Path, name: &str, repo: &Path) -> Dnf {
         Dnf {
             root: work.join(format!("{name}-root")),
             cache: work.join(format!("{name}-cache")),
             repo: repo.to_path_buf(),
         }
     }
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         let _ = fs_err::remove_dir_all(&self.cache);
         Command::new("dnf")
             .arg("-y")
@@ -125,7 +125,7 @@ impl Dnf {
             .expect("dnf (run scripts/setup-host.sh)")
     }
     /// Installed packages as name-version-release.arch, sorted.
-    fn installed(&self) -> Vec<String> {
+    pub(crate) fn installed(&self) -> Vec<String> {
         let o = Command::new("rpm")
             .arg("--root")
             .arg(&self.root)
@@ -142,7 +142,7 @@ impl Dnf {
         v
     }
     /// Key ids (8 hex digits) dnf imported into the root's rpmdb for gpgcheck.
-    fn imported_keys(&self) -> Vec<String> {
+    pub(crate) fn imported_keys(&self) -> Vec<String> {
         let o = Command::new("rpm")
             .arg("--root")
             .arg(&self.root)
@@ -160,7 +160,7 @@ impl Dnf {
     }
 }
 
-fn checksig(rpm: &Path, keyfile: &Path, work: &Path) -> Output {
+pub(crate) fn checksig(rpm: &Path, keyfile: &Path, work: &Path) -> Output {
     let db = work.join("checksig-db");
     let _ = fs_err::remove_dir_all(&db);
     fs_err::create_dir_all(&db).unwrap();
@@ -181,7 +181,7 @@ fn checksig(rpm: &Path, keyfile: &Path, work: &Path) -> Output {
         .unwrap()
 }
 
-fn published_rpms(repo: &Path) -> Vec<PathBuf> {
+pub(crate) fn published_rpms(repo: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = walkdir::WalkDir::new(repo.join("Packages"))
         .into_iter()
         .filter_map(Result::ok)
