@@ -477,12 +477,22 @@ pub(crate) fn make(
         .filter(|l| !is_debugfs_banner(l) && !l.trim().is_empty())
         .collect();
     if !out.status.success() || !errors.is_empty() {
+        // the same failure repeats once per file; show each distinct line once
+        let mut seen = std::collections::BTreeSet::new();
         let mut detail = errors
             .iter()
-            .take(40)
             .copied()
+            .filter(|l| seen.insert(l.trim()))
+            .take(40)
             .collect::<Vec<_>>()
             .join("\n");
+        if errors.iter().any(|l| l.contains("No space left on device")) {
+            detail.push_str(&format!(
+                "\n(the host filesystem holding {} is full: free space there, or build \
+                 elsewhere with --out-dir)",
+                work.display()
+            ));
+        }
         if errors
             .iter()
             .any(|l| l.contains("Could not allocate block"))

@@ -124,7 +124,12 @@ pub(crate) fn failed(cmd: &Command, out: &Output, detail: Option<String>) -> Dis
     }
     DiskError::ToolFailed {
         command: display(cmd),
-        status: out.status.to_string(),
+        status: if out.status.success() {
+            // debugfs exits 0 even when script commands fail
+            "exited 0 but reported errors".to_string()
+        } else {
+            out.status.to_string()
+        },
         stderr: stderr.trim_end().to_string(),
     }
 }
