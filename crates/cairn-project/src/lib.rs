@@ -130,6 +130,8 @@ struct LoadedSource {
 #[derive(Debug)]
 struct Loaded {
     packages: RepoPackages,
+    /// The solver's index of `packages`, built once when they are loaded.
+    index: Option<cairn_solve::RepoIndex>,
     /// Kept for lazy filelists.
     rpm: Option<(cairn_repo::LoadedRepo, cairn_fetch::Fetcher)>,
     filelists: bool,
@@ -328,6 +330,7 @@ impl Session {
                     kind: "rpm-md",
                     repos: vec![Loaded {
                         packages,
+                        index: None,
                         rpm: Some((repo, fetcher)),
                         filelists: false,
                     }],
@@ -342,6 +345,7 @@ impl Session {
                         .map_err(|e| err(e.to_string()))?;
                     repos.push(Loaded {
                         packages,
+                        index: None,
                         rpm: None,
                         filelists: true,
                     });
@@ -355,6 +359,7 @@ impl Session {
                 l.packages.packages.retain(|p| !excludes.is_match(&p.name));
             }
         }
+        index_all(&mut loaded.repos);
         self.loaded.insert(name.to_owned(), loaded);
         Ok(())
     }
@@ -411,7 +416,14 @@ impl Session {
             // move the packages out for the solver (no copy of large universes), then back
             let owned = self.take_packages(sources);
             let t1 = std::time::Instant::now();
-            let res = cairn_solve::solve(&owned, req);
+            let indexes: Option<Vec<&cairn_solve::RepoIndex>> = sources
+                .iter()
+                .flat_map(|s| self.loaded[s].repos.iter().map(|l| l.index.as_ref()))
+                .collect();
+            let res = match indexes {
+                Some(ix) => cairn_solve::solve_indexed(&owned, &ix, req),
+                None => cairn_solve::solve(&owned, req),
+            };
             timings.solve_ms += t1.elapsed().as_millis();
             match res {
                 Ok(sol) => return Ok((sol, owned)),
@@ -466,15 +478,18 @@ impl Session {
     /// in-memory repository, e.g. what a build root already offers). Its packages cannot
     /// be fetched.
     pub fn add_virtual_source(&mut self, name: &str, packages: RepoPackages) {
+        let mut repos = vec![Loaded {
+            packages,
+            index: None,
+            rpm: None,
+            filelists: true,
+        }];
+        index_all(&mut repos);
         self.loaded.insert(
             name.to_owned(),
             LoadedSource {
                 kind: VIRTUAL,
-                repos: vec![Loaded {
-                    packages,
-                    rpm: None,
-                    filelists: true,
-                }],
+                repos,
             },
         );
     }
@@ -939,6 +954,20 @@ impl Session {
 }
 
 /// Move the packages out of `r`, leaving its identity (id, priority, revision, URLs).
+/// Builds the solver's index of each repository, in parallel.
+fn index_all(repos: &mut [Loaded]) {
+    std::thread::scope(|scope| {
+        let mut rest = repos.iter_mut();
+        let first = rest.next();
+        for l in rest {
+            scope.spawn(move || l.index = Some(cairn_solve::RepoIndex::build(&l.packages)));
+        }
+        if let Some(l) = first {
+            l.index = Some(cairn_solve::RepoIndex::build(&l.packages));
+        }
+    });
+}
+
 fn take_repo_packages(r: &mut RepoPackages) -> RepoPackages {
     RepoPackages {
         repo: r.repo.clone(),

@@ -42,6 +42,7 @@
 //!   cannot be installed); this repeats until nothing new is added.
 
 mod explain;
+mod index;
 mod pool;
 pub mod rich;
 #[cfg(test)]
@@ -49,6 +50,7 @@ mod tests;
 mod verify;
 
 use cairn_package::RepoPackages;
+pub use index::RepoIndex;
 pub use verify::verify_closure;
 
 /// What to install and under which rules.
@@ -163,5 +165,32 @@ fn fmt_suggestions(s: &[String]) -> String {
 
 /// Choose the packages to install for `req` among `repos`.
 pub fn solve(repos: &[RepoPackages], req: &Request) -> Result<Solution, SolveError> {
-    pool::solve(repos, req)
+    let built: Vec<RepoIndex> = repos.iter().map(RepoIndex::build).collect();
+    let idx: Vec<&RepoIndex> = built.iter().collect();
+    pool::solve(repos, &idx, req)
+}
+
+/// [`solve`] with the repositories' indexes built beforehand (`indexes[i]` from
+/// `repos[i]`, see [`RepoIndex::build`]), so that solving several requests against the
+/// same repositories interns their names once. An index that does not fit its
+/// repository is rebuilt.
+pub fn solve_indexed(
+    repos: &[RepoPackages],
+    indexes: &[&RepoIndex],
+    req: &Request,
+) -> Result<Solution, SolveError> {
+    let rebuilt: Vec<Option<RepoIndex>> = repos
+        .iter()
+        .enumerate()
+        .map(|(i, r)| match indexes.get(i) {
+            Some(ix) if ix.fits(r) => None,
+            _ => Some(RepoIndex::build(r)),
+        })
+        .collect();
+    let idx: Vec<&RepoIndex> = rebuilt
+        .iter()
+        .enumerate()
+        .map(|(i, b)| b.as_ref().unwrap_or_else(|| indexes[i]))
+        .collect();
+    pool::solve(repos, &idx, req)
 }

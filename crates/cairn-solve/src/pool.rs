@@ -1,5 +1,6 @@
 //! The package pool and its resolvo `DependencyProvider`.
 
+use crate::index::RepoIndex;
 use crate::rich::{self, Clause, Lit};
 use crate::{Chosen, Reason, Request, Solution, SolveError, explain};
 use cairn_deps::{
@@ -79,22 +80,24 @@ pub(crate) struct Pool<'a> {
     pub(crate) flavor: Flavor,
     arch: String,
     solvables: Vec<Solv>,
-    /// Capability name -> id. Ids below `pkg_names.len()` are package names and equal
-    /// their `NameId`; the others are names only provides carry.
-    caps: HashMap<&'a str, u32>,
-    /// Package names (the first `NameId`s), in order of first appearance.
-    pkg_names: Vec<&'a str>,
+    /// Capability names: package names, provides and obsoleted names. Their ids are
+    /// the first `NameId`s (a name only provides carry has no candidates): first the
+    /// primary repository's index's own, then `overflow`'s.
+    primary: &'a RepoIndex,
+    overflow: Overflow<'a>,
+    n_caps: usize,
     /// Names interned while solving (requests, clause texts); their `NameId`s follow the
-    /// package names. They have no candidates.
+    /// capability names. They have no candidates.
     extra_names: RefCell<Interned<Rc<str>>>,
-    /// Candidates of package name `n` are the solvables `name_off[n]..name_off[n + 1]`
+    /// Candidates of name `n` are the solvables `name_off[n]..name_off[n + 1]`
     /// (solvables are numbered name by name).
     name_off: Vec<u32>,
     /// Every solvable id in order, so a name's candidates are a slice of it.
     all_sids: Vec<SolvableId>,
     multi: Vec<bool>,
-    /// Obsoleted name -> solvables whose Obsoletes name it.
-    obs_index: HashMap<&'a str, Vec<SolvableId>>,
+    /// Solvables whose Obsoletes name capability `c`: `obs_list[obs_off[c]..obs_off[c + 1]]`.
+    obs_off: Vec<u32>,
+    obs_list: Vec<SolvableId>,
     /// Solvables with an explicit provide of capability `c` (other than their own name):
     /// `prov_list[prov_off[c]..prov_off[c + 1]]`, in solvable order.
     prov_off: Vec<u32>,
@@ -204,49 +207,157 @@ fn arch_ok(flavor: Flavor, target: &str, arch: &str) -> bool {
         }
 }
 
+/// Capability names found only in repositories other than the primary one (see
+/// [`Pool`]), borrowed from their indexes.
+#[derive(Debug, Default)]
+struct Overflow<'a> {
+    names: Vec<&'a str>,
+    hashes: Vec<u64>,
+    table: hashbrown::HashTable<u32>,
+}
+
+impl<'a> Overflow<'a> {
+    fn find(&self, s: &str, h: u64) -> Option<u32> {
+        self.table
+            .find(h, |&i| {
+                self.hashes[i as usize] == h && self.names[i as usize] == s
+            })
+            .copied()
+    }
+
+    fn intern(&mut self, s: &'a str, h: u64) -> u32 {
+        if let Some(i) = self.find(s, h) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(s);
+        self.hashes.push(h);
+        let hashes = &self.hashes;
+        self.table.insert_unique(h, i, |&j| hashes[j as usize]);
+        i
+    }
+}
+
+/// Groups `(key, value)` pairs by key into `off`/`list` (values of key `k` are
+/// `list[off[k]..off[k + 1]]`), each group sorted.
+fn group_pairs(n_keys: usize, pairs: &[(u32, u32)]) -> (Vec<u32>, Vec<SolvableId>) {
+    let mut off = vec![0u32; n_keys + 1];
+    for &(c, _) in pairs {
+        off[c as usize + 1] += 1;
+    }
+    for i in 0..n_keys {
+        off[i + 1] += off[i];
+    }
+    let mut list = vec![SolvableId::from_index(0); pairs.len()];
+    let mut fill: Vec<u32> = off[..n_keys].to_vec();
+    for &(c, s) in pairs {
+        let slot = &mut fill[c as usize];
+        list[*slot as usize] = SolvableId::from_index(s as usize);
+        *slot += 1;
+    }
+    for k in 0..n_keys {
+        let g = &mut list[off[k] as usize..off[k + 1] as usize];
+        if g.len() > 1 {
+            g.sort_unstable();
+        }
+    }
+    (off, list)
+}
+
 impl<'a> Pool<'a> {
-    pub(crate) fn new(repos: &'a [RepoPackages], req: &Request, flavor: Flavor) -> Self {
-        // Flat arrays throughout: a 60,000-package universe would otherwise need a
-        // vector per name and per capability.
-        let total: usize = repos.iter().map(|r| r.packages.len()).sum();
-        let mut caps: HashMap<&'a str, u32> =
-            HashMap::with_capacity_and_hasher(total + total / 2, Default::default());
-        let mut pkg_names: Vec<&'a str> = Vec::with_capacity(total);
-        // per name: the best (lowest) priority of a repository carrying it
-        let mut best: Vec<i32> = Vec::with_capacity(total);
-        // per package (all repos, in order): its name id, or NONE when not a candidate
+    /// The pool for `req` over `repos`, whose indexes are `idx` (one per repository).
+    /// Only integer work: names were interned when the indexes were built.
+    pub(crate) fn new(
+        repos: &'a [RepoPackages],
+        idx: &[&'a RepoIndex],
+        req: &Request,
+        flavor: Flavor,
+    ) -> Self {
+        static EMPTY: RepoIndex = RepoIndex::EMPTY;
+        // the repository with the most names lends its ids; the others' names map onto
+        // them, and names only they have follow
+        let primary_i = (0..idx.len()).max_by_key(|&r| idx[r].caps.len());
+        let primary: &'a RepoIndex = primary_i.map_or(&EMPTY, |r| idx[r]);
+        let n_primary = primary.caps.len() as u32;
+        let mut overflow = Overflow::default();
+        let mut to_global: Vec<Vec<u32>> = vec![Vec::new(); idx.len()];
+        for (r, ix) in idx.iter().enumerate() {
+            if Some(r) == primary_i {
+                continue;
+            }
+            to_global[r] = (0..ix.caps.len() as u32)
+                .map(|c| {
+                    let (name, h) = (ix.caps.get(c), ix.caps.hash(c));
+                    primary
+                        .caps
+                        .find(name, h)
+                        .unwrap_or_else(|| n_primary + overflow.intern(name, h))
+                })
+                .collect();
+        }
+        let n_caps = (n_primary + overflow.names.len() as u32) as usize;
+        let global = |r: usize, c: u32| -> u32 {
+            if Some(r) == primary_i {
+                c
+            } else {
+                to_global[r][c as usize]
+            }
+        };
+        let cap_str = |c: u32| -> &'a str {
+            if c < n_primary {
+                primary.caps.get(c)
+            } else {
+                overflow.names[(c - n_primary) as usize]
+            }
+        };
+
+        // candidates: eligible packages (arch, excludes) from the best-priority
+        // repositories of their name
         const NONE: u32 = u32::MAX;
+        let total: usize = repos.iter().map(|r| r.packages.len()).sum();
         let mut gid_of: Vec<u32> = Vec::with_capacity(total);
-        let mut excluded: HashMap<&'a str, bool> = HashMap::default();
-        for repo in repos {
-            for p in &repo.packages {
-                if !arch_ok(flavor, &req.arch, &p.arch) {
+        let mut best: Vec<i32> = vec![i32::MAX; n_caps];
+        // per name: 0 not yet matched against the excludes, 1 kept, 2 excluded
+        let mut excluded: Vec<u8> = if req.excludes.is_empty() {
+            Vec::new()
+        } else {
+            vec![0; n_caps]
+        };
+        for (r, (repo, ix)) in repos.iter().zip(idx).enumerate() {
+            let arch_ok: Vec<bool> = ix
+                .arches
+                .iter()
+                .map(|a| arch_ok(flavor, &req.arch, a))
+                .collect();
+            for (&name, &arch) in ix.pkg_name.iter().zip(&ix.pkg_arch) {
+                if !arch_ok[arch as usize] {
                     gid_of.push(NONE);
                     continue;
                 }
-                let ex = !req.excludes.is_empty()
-                    && *excluded
-                        .entry(p.name.as_str())
-                        .or_insert_with(|| req.excludes.iter().any(|g| glob_match(g, &p.name)));
-                if ex {
-                    gid_of.push(NONE);
-                    continue;
+                let g = global(r, name);
+                if !excluded.is_empty() {
+                    let e = &mut excluded[g as usize];
+                    if *e == 0 {
+                        let n = cap_str(g);
+                        *e = if req.excludes.iter().any(|p| glob_match(p, n)) {
+                            2
+                        } else {
+                            1
+                        };
+                    }
+                    if *e == 2 {
+                        gid_of.push(NONE);
+                        continue;
+                    }
                 }
-                let g = *caps.entry(p.name.as_str()).or_insert_with(|| {
-                    pkg_names.push(p.name.as_str());
-                    best.push(repo.priority);
-                    (pkg_names.len() - 1) as u32
-                });
                 let b = &mut best[g as usize];
                 *b = (*b).min(repo.priority);
                 gid_of.push(g);
             }
         }
         drop(excluded);
-        // candidates: the packages from the best-priority repositories of their name,
         // numbered name by name, each name's in repository and package order
-        let n_names = pkg_names.len();
-        let mut name_off = vec![0u32; n_names + 1];
+        let mut name_off = vec![0u32; n_caps + 1];
         let mut k = 0;
         for repo in repos {
             for _ in &repo.packages {
@@ -257,10 +368,10 @@ impl<'a> Pool<'a> {
                 }
             }
         }
-        for i in 0..n_names {
+        for i in 0..n_caps {
             name_off[i + 1] += name_off[i];
         }
-        let n_solv = name_off[n_names] as usize;
+        let n_solv = name_off[n_caps] as usize;
         let mut solvables = vec![
             Solv {
                 repo: 0,
@@ -269,12 +380,13 @@ impl<'a> Pool<'a> {
             };
             n_solv
         ];
-        let mut fill: Vec<u32> = name_off[..n_names].to_vec();
+        // per package (all repositories, in order): its solvable, or NONE
+        let mut sid_of: Vec<u32> = vec![NONE; total];
+        let mut fill: Vec<u32> = name_off[..n_caps].to_vec();
         let mut k = 0;
         for (ri, repo) in repos.iter().enumerate() {
             for pi in 0..repo.packages.len() {
                 let g = gid_of[k];
-                k += 1;
                 if g != NONE && repo.priority == best[g as usize] {
                     let slot = &mut fill[g as usize];
                     solvables[*slot as usize] = Solv {
@@ -282,71 +394,53 @@ impl<'a> Pool<'a> {
                         pkg: pi as u32,
                         name: NameId::from_index(g as usize),
                     };
+                    sid_of[k] = *slot;
                     *slot += 1;
                 }
+                k += 1;
             }
         }
         drop((gid_of, fill, best));
         let all_sids: Vec<SolvableId> = (0..n_solv).map(SolvableId::from_index).collect();
 
-        // explicit provides: (capability, solvable) pairs in solvable order, then grouped
-        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n_solv * 2);
-        let mut obs_index: HashMap<&'a str, Vec<SolvableId>> = HashMap::default();
-        for (i, sv) in solvables.iter().enumerate() {
-            let sid = SolvableId::from_index(i);
-            let p = &repos[sv.repo as usize].packages[sv.pkg as usize];
-            for d in &p.obsoletes {
-                if let Dep::Atom(a) = d {
-                    let v = obs_index.entry(a.name.as_str()).or_default();
-                    if v.last() != Some(&sid) {
-                        v.push(sid);
+        // explicit provides and obsoletes of the candidates, grouped by name
+        let mut prov_pairs: Vec<(u32, u32)> = Vec::new();
+        let mut obs_pairs: Vec<(u32, u32)> = Vec::new();
+        let mut base = 0;
+        for (r, (repo, ix)) in repos.iter().zip(idx).enumerate() {
+            for (out, pairs) in [
+                (&mut prov_pairs, &ix.provides),
+                (&mut obs_pairs, &ix.obsoletes),
+            ] {
+                out.reserve(pairs.len());
+                for &(c, p) in pairs {
+                    let s = sid_of[base + p as usize];
+                    if s != NONE {
+                        out.push((global(r, c), s));
                     }
                 }
             }
-            let start = pairs.len();
-            for d in &p.provides {
-                // a package's provide of its own name is found through its name's
-                // candidates (lookups skip such entries), so it is not indexed twice
-                if let Dep::Atom(a) = d
-                    && a.name != p.name
-                {
-                    let next = caps.len() as u32;
-                    let c = *caps.entry(a.name.as_str()).or_insert(next);
-                    if !pairs[start..].iter().any(|&(x, _)| x == c) {
-                        pairs.push((c, i as u32));
-                    }
-                }
-            }
+            base += repo.packages.len();
         }
-        let n_caps = caps.len();
-        let mut prov_off = vec![0u32; n_caps + 1];
-        for &(c, _) in &pairs {
-            prov_off[c as usize + 1] += 1;
-        }
-        for i in 0..n_caps {
-            prov_off[i + 1] += prov_off[i];
-        }
-        let mut prov_list = vec![SolvableId::from_index(0); pairs.len()];
-        let mut fill: Vec<u32> = prov_off[..n_caps].to_vec();
-        for &(c, s) in &pairs {
-            let slot = &mut fill[c as usize];
-            prov_list[*slot as usize] = SolvableId::from_index(s as usize);
-            *slot += 1;
-        }
-        drop((pairs, fill));
+        drop(sid_of);
+        let (prov_off, prov_list) = group_pairs(n_caps, &prov_pairs);
+        let (obs_off, obs_list) = group_pairs(n_caps, &obs_pairs);
+        drop((prov_pairs, obs_pairs, to_global));
 
         let mut pool = Pool {
             repos,
             flavor,
             arch: req.arch.clone(),
             solvables,
-            caps,
-            pkg_names,
+            primary,
+            overflow,
+            n_caps,
             extra_names: RefCell::new(Interned::new()),
             name_off,
             all_sids,
             multi: Vec::new(),
-            obs_index,
+            obs_off,
+            obs_list,
             prov_off,
             prov_list,
             files: OnceCell::new(),
@@ -367,7 +461,7 @@ impl<'a> Pool<'a> {
                 .collect(),
         };
         // install-only: by name, or by a provide of a listed capability
-        let mut multi = vec![false; n_names];
+        let mut multi = vec![false; n_caps];
         for io in &req.installonly {
             if let Some(n) = pool.existing_name(io) {
                 multi[n.to_index()] = true;
@@ -380,12 +474,41 @@ impl<'a> Pool<'a> {
         pool
     }
 
+    /// The id of capability name `s`, if any repository knows it.
+    fn cap(&self, s: &str) -> Option<u32> {
+        let h = crate::index::hash_str(s);
+        let n_primary = self.primary.caps.len() as u32;
+        self.primary
+            .caps
+            .find(s, h)
+            .or_else(|| self.overflow.find(s, h).map(|i| n_primary + i))
+    }
+
+    fn cap_str(&self, c: u32) -> &'a str {
+        let n_primary = self.primary.caps.len() as u32;
+        if c < n_primary {
+            self.primary.caps.get(c)
+        } else {
+            self.overflow.names[(c - n_primary) as usize]
+        }
+    }
+
+    fn prov_of(&self, c: u32) -> &[SolvableId] {
+        let c = c as usize;
+        &self.prov_list[self.prov_off[c] as usize..self.prov_off[c + 1] as usize]
+    }
+
     /// Solvables with an explicit provide named `cap` (not counting their own name).
     fn explicit_providers(&self, cap: &str) -> &[SolvableId] {
-        match self.caps.get(cap) {
-            Some(&c) => {
+        self.cap(cap).map_or(&[], |c| self.prov_of(c))
+    }
+
+    /// Candidates whose Obsoletes name `name`.
+    pub(crate) fn obsoleters(&self, name: &str) -> &[SolvableId] {
+        match self.cap(name) {
+            Some(c) => {
                 let c = c as usize;
-                &self.prov_list[self.prov_off[c] as usize..self.prov_off[c + 1] as usize]
+                &self.obs_list[self.obs_off[c] as usize..self.obs_off[c + 1] as usize]
             }
             None => &[],
         }
@@ -405,9 +528,12 @@ impl<'a> Pool<'a> {
         self.solvables.len()
     }
 
+    /// The name `name` if some candidate carries it.
     pub(crate) fn existing_name(&self, name: &str) -> Option<NameId> {
-        if let Some(&c) = self.caps.get(name)
-            && (c as usize) < self.pkg_names.len()
+        if let Some(c) = self.cap(name)
+            && !self
+                .candidates_of(NameId::from_index(c as usize))
+                .is_empty()
         {
             return Some(NameId::from_index(c as usize));
         }
@@ -415,20 +541,23 @@ impl<'a> Pool<'a> {
             .borrow()
             .index
             .get(name)
-            .map(|&i| NameId::from_index(self.pkg_names.len() + i as usize))
+            .map(|&i| NameId::from_index(self.n_caps + i as usize))
     }
 
     fn intern_name(&self, name: &str) -> NameId {
+        if let Some(c) = self.cap(name) {
+            return NameId::from_index(c as usize);
+        }
         if let Some(n) = self.existing_name(name) {
             return n;
         }
         let i = self.extra_names.borrow_mut().intern(Rc::from(name));
-        NameId::from_index(self.pkg_names.len() + i as usize)
+        NameId::from_index(self.n_caps + i as usize)
     }
 
     pub(crate) fn candidates_of(&self, n: NameId) -> &[SolvableId] {
         let i = n.to_index();
-        if i >= self.pkg_names.len() {
+        if i >= self.n_caps {
             return &[];
         }
         &self.all_sids[self.name_off[i] as usize..self.name_off[i + 1] as usize]
@@ -477,11 +606,10 @@ impl<'a> Pool<'a> {
 
     pub(crate) fn name_str(&self, n: NameId) -> std::borrow::Cow<'a, str> {
         let i = n.to_index();
-        match self.pkg_names.get(i) {
-            Some(&s) => std::borrow::Cow::Borrowed(s),
-            None => std::borrow::Cow::Owned(
-                self.extra_names.borrow().items[i - self.pkg_names.len()].to_string(),
-            ),
+        if i < self.n_caps {
+            std::borrow::Cow::Borrowed(self.cap_str(i as u32))
+        } else {
+            std::borrow::Cow::Owned(self.extra_names.borrow().items[i - self.n_caps].to_string())
         }
     }
 
@@ -577,20 +705,21 @@ impl<'a> Pool<'a> {
     /// Every candidate providing `a`, deduplicated, in pool order.
     pub(crate) fn providers(&self, a: &Atom) -> Vec<SolvableId> {
         let mut out = Vec::new();
-        if let Some(n) = self.existing_name(&a.name) {
+        if let Some(c) = self.cap(&a.name) {
+            let n = NameId::from_index(c as usize);
             out.extend(
                 self.candidates_of(n)
                     .iter()
                     .copied()
                     .filter(|&s| self.provides(s, a)),
             );
+            out.extend(
+                self.prov_of(c)
+                    .iter()
+                    .copied()
+                    .filter(|&s| self.solvables[s.to_index()].name != n && self.provides(s, a)),
+            );
         }
-        out.extend(
-            self.explicit_providers(&a.name)
-                .iter()
-                .copied()
-                .filter(|&s| self.pkg(s).name != a.name && self.provides(s, a)),
-        );
         if a.is_file() {
             for s in self.file_owners(&a.name) {
                 if self.pkg(s).name != a.name {
@@ -1022,9 +1151,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn suggestions(pool: &Pool<'_>, name: &str) -> Vec<String> {
-    let mut scored: Vec<(usize, &&str)> = pool
-        .pkg_names
-        .iter()
+    let mut scored: Vec<(usize, &str)> = (0..pool.n_caps)
+        .filter(|&c| !pool.candidates_of(NameId::from_index(c)).is_empty())
+        .map(|c| pool.cap_str(c as u32))
         .filter_map(|n| {
             let d = edit_distance(name, n);
             let close = d <= 2.max(name.len() / 4) || (name.len() >= 3 && n.contains(name));
@@ -1039,15 +1168,17 @@ fn suggestions(pool: &Pool<'_>, name: &str) -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn solve(repos: &[RepoPackages], req: &Request) -> Result<Solution, SolveError> {
-    let mut flavors = repos
-        .iter()
-        .flat_map(|r| r.packages.iter().map(Package::flavor));
-    let flavor = flavors.next().unwrap_or(Flavor::Rpm);
-    if flavors.any(|f| f != flavor) {
-        return Err(SolveError::MixedFlavors);
-    }
-    let pool = Pool::new(repos, req, flavor);
+pub(crate) fn solve(
+    repos: &[RepoPackages],
+    idx: &[&RepoIndex],
+    req: &Request,
+) -> Result<Solution, SolveError> {
+    let flavor = match idx.iter().fold(0, |f, ix| f | ix.flavors) {
+        0 | 1 => Flavor::Rpm,
+        2 => Flavor::Deb,
+        _ => return Err(SolveError::MixedFlavors),
+    };
+    let pool = Pool::new(repos, idx, req, flavor);
 
     let mut roots: Vec<RootReq> = Vec::new();
     for entry in &req.install {
@@ -1076,11 +1207,7 @@ pub(crate) fn solve(repos: &[RepoPackages], req: &Request) -> Result<Solution, S
             Dep::Atom(a) if flavor == Flavor::Rpm && pool.existing_name(&a.name).is_some() => {
                 // dnf: a request for a name also matches the packages obsoleting it
                 let id = pool.intern_atom(a);
-                let obsoleters: Vec<SolvableId> = pool
-                    .obs_index
-                    .get(a.name.as_str())
-                    .cloned()
-                    .unwrap_or_default();
+                let obsoleters: Vec<SolvableId> = pool.obsoleters(&a.name).to_vec();
                 let mut vs: Vec<VersionSetId> = pool
                     .group_by_name(&obsoleters)
                     .into_iter()
@@ -1240,6 +1367,20 @@ fn prune_redundant(
         for r in roots {
             for a in r.dep.atoms() {
                 needed.extend(pool.providers(a).into_iter().filter(|p| in_set.contains(p)));
+            }
+            // and whatever satisfies the request itself (an obsoleter of a requested
+            // name need not provide it)
+            let vsets: Vec<VersionSetId> = match r.req.requirement {
+                Requirement::Single(v) => vec![v],
+                Requirement::Union(u) => pool.version_sets_in_union(u).collect(),
+            };
+            for v in vsets {
+                let (n, kind) = pool.vs(v);
+                needed.extend(
+                    pool.candidates_of(n)
+                        .iter()
+                        .filter(|&&s| in_set.contains(&s) && pool.matches(&kind, s)),
+                );
             }
         }
         for &s in &set {

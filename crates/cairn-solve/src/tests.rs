@@ -472,3 +472,57 @@ fn debian_semantics() {
         Err(SolveError::UnknownRequest { .. })
     ));
 }
+
+/// Names, provides and obsoletes that only a smaller repository has (the index of the
+/// largest one lends the ids; the others' follow) resolve as if all were in one.
+#[test]
+fn names_only_later_repositories_know() {
+    let repos = vec![
+        repo(
+            "extra",
+            99,
+            vec![
+                P::rpm("e", "1-1", "noarch").prov(d("virt = 1")),
+                P::rpm("f", "1-1", "noarch").obs(d("b")),
+                P::rpm("a", "2-1", "noarch").req(d("virt >= 1")),
+            ],
+        ),
+        repo(
+            "main",
+            99,
+            vec![
+                P::rpm("a", "1-1", "noarch").req(d("b")),
+                P::rpm("b", "1-1", "noarch"),
+                P::rpm("c", "1-1", "noarch").prov(d("cc")).prov(d("ccc")),
+                P::rpm("d", "1-1", "noarch").prov(d("dd")),
+                P::rpm("g", "1-1", "x86_64").prov(d("gg")),
+            ],
+        ),
+    ];
+    assert_eq!(
+        run(&repos, &rq("x86_64", &["a"])).unwrap(),
+        ["a-2-1.noarch", "e-1-1.noarch"]
+    );
+    assert_eq!(
+        run(&repos, &rq("x86_64", &["b"])).unwrap(),
+        ["f-1-1.noarch"]
+    );
+    assert_eq!(
+        run(&repos, &rq("x86_64", &["virt", "cc"])).unwrap(),
+        ["c-1-1.noarch", "e-1-1.noarch"]
+    );
+    // an index that does not fit its repository is rebuilt, not trusted
+    let idx: Vec<crate::RepoIndex> = repos.iter().map(crate::RepoIndex::build).collect();
+    assert!(idx[0].fits(&repos[0]) && !idx[0].fits(&repos[1]));
+    let swapped = [&idx[1], &idx[0]];
+    let s = crate::solve_indexed(&repos, &swapped, &rq("x86_64", &["a"])).unwrap();
+    assert_eq!(names(&repos, &s), ["a-2-1.noarch", "e-1-1.noarch"]);
+    let fine = [&idx[0], &idx[1]];
+    let s = crate::solve_indexed(&repos, &fine, &rq("x86_64", &["gg"])).unwrap();
+    assert_eq!(names(&repos, &s), ["g-1-1.x86_64"]);
+    // the wrong arch is never a candidate, whichever repository names it
+    assert!(matches!(
+        solve(&repos, &rq("aarch64", &["g"])),
+        Err(SolveError::UnknownRequest { .. })
+    ));
+}
