@@ -8,7 +8,8 @@
 # that were waited for) and output size. Needs root.
 #
 # Usage: bash bench/build.sh [WORKDIR]    (default /tmp/cairn-build-bench)
-# Environment: RUNS=N (default 3), CAIRN=/path/to/cairn
+# Environment: RUNS=N (default 3), CAIRN=/path/to/cairn, SKIP_DISK=1 (only the minbase → tar
+# comparison)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -70,10 +71,14 @@ mkdir -p "$dproj"
   printf 'packages = [%s]\n' "$(printf '"%s", ' $DISK_PKGS | sed 's/, $//')"
   echo 'weak-deps = false'; echo 'outputs = ["raw"]'
 } >"$dproj/cairn.toml"
+HAVE_MKOSI=0
+if [ "${SKIP_DISK:-0}" = 1 ]; then
+  say "SKIP_DISK=1: only minbase → tar"
+else
 "$CAIRN" -C "$dproj" --cache-dir "$cache" -q lock >/dev/null
 "$CAIRN" -C "$dproj" --cache-dir "$cache" -q fetch >/dev/null
-HAVE_MKOSI=0
-if command -v mkosi >/dev/null && mkosi --version | grep -qE 'mkosi (2[4-9]|[3-9][0-9])'; then
+fi
+if [ "${SKIP_DISK:-0}" != 1 ] && command -v mkosi >/dev/null && mkosi --version | grep -qE 'mkosi (2[4-9]|[3-9][0-9])'; then
   HAVE_MKOSI=1
   mk=$WORK/mkosi-vm
   mkdir -p "$mk/mkosi.pkgmngr/etc/apt/sources.list.d" "$mk/mkosi.cache"
@@ -112,11 +117,13 @@ for i in $(seq "$RUNS"); do
   rm -f "$WORK/mmdebstrap.tar"
   measure mmdebstrap-minbase-tar "$WORK/mmdebstrap.tar" \
     mmdebstrap --quiet --variant=minbase "${hooks[@]}" bookworm "$WORK/mmdebstrap.tar"
+  if [ "${SKIP_DISK:-0}" != 1 ]; then
   rm -rf "$dproj/out"
   measure cairn-disk-raw "$dproj/out/vm/vm.raw" \
     "$CAIRN" -C "$dproj" --cache-dir "$cache" -q build --locked vm
   if [ "$HAVE_MKOSI" = 1 ]; then
     measure mkosi-disk-raw "$WORK/mkosi-vm/image.raw" sh -c "cd '$WORK/mkosi-vm' && mkosi -f build"
+  fi
   fi
 done
 echo "package counts: cairn $(grep -c '^  { name' "$proj/cairn.lock"), mmdebstrap $(tar -xOf "$WORK/mmdebstrap.tar" ./var/lib/dpkg/status | grep -c '^Package:')" >&2

@@ -1,13 +1,14 @@
 //! Debian: install a `.deb` set the way mmdebstrap does, with dpkg inside the root.
 //!
-//! 1. Read every package's control fields (`dpkg-deb --field`) and check them against
-//!    the lock.
+//! 1. Read every package's control fields (in-process, see `debfile`; in parallel) and
+//!    check them against the lock.
 //! 2. Skeleton: dpkg's database directories, merged-/usr symlinks (`bin`, `sbin`, `lib`
 //!    and the architecture's `lib*` → `usr/…`, as debootstrap makes them for every
 //!    release since bullseye; packages ship `/bin/…` paths and dpkg keeps the symlinks).
 //! 3. Extract the Essential set (Essential packages and everything they pre-depend or
 //!    depend on) with `dpkg-deb --fsys-tarfile | tar --keep-directory-symlink`, so the
 //!    root has a shell and dpkg. (`dpkg-deb -x` would replace the merged-/usr symlinks.)
+//!    These run in parallel: step 5 unpacks the same packages again, in order.
 //! 4. `usr/sbin/policy-rc.d` (exit 101) so no init script starts a daemon; no
 //!    start-stop-daemon guard is needed because every step runs in its own PID
 //!    namespace, whose end kills whatever a script left running.
@@ -21,7 +22,7 @@ use crate::order::{DebNode, Graph};
 use crate::run::{self, Mode, TAIL_LINES};
 use crate::{InstallError, InstallOptions, InstallPackage, InstallReport, InstallReporter};
 use std::collections::BTreeSet;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -45,11 +46,9 @@ pub(crate) fn install(
         "reading the control data of {} packages",
         pkgs.len()
     ));
-    let mut nodes = Vec::with_capacity(pkgs.len());
-    for (k, p) in pkgs.iter().enumerate() {
-        rep.package(k + 1, pkgs.len(), &p.name);
-        nodes.push(read_control(p)?);
-    }
+    let nodes = parallel(pkgs, read_control, |k, p| {
+        rep.package(k, pkgs.len(), &p.name);
+    })?;
     let graph = Graph::new(&nodes);
     let essential = graph.essential_closure();
     let Some(dpkg) = essential.iter().copied().find(|&i| nodes[i].name == "dpkg") else {
@@ -72,10 +71,16 @@ pub(crate) fn install(
         "extracting {} Essential packages",
         essential_order.len()
     ));
-    for (k, &i) in essential_order.iter().enumerate() {
-        rep.package(k + 1, essential_order.len(), &pkgs[i].name);
-        extract(root, &pkgs[i])?;
-    }
+    // in parallel: `dpkg --install` unpacks these again, in order, right after; this
+    // extraction only gives the root a shell and dpkg
+    let essential_pkgs: Vec<&InstallPackage> = essential_order.iter().map(|&i| &pkgs[i]).collect();
+    parallel(
+        &essential_pkgs,
+        |p| extract(root, p),
+        |k, p| {
+            rep.package(k, essential_pkgs.len(), &p.name);
+        },
+    )?;
     for sh in ["usr/bin/sh", "usr/bin/dpkg"] {
         if fs_err::symlink_metadata(root.join(sh)).is_err() {
             return Err(InstallError::NoEssential {
@@ -156,15 +161,64 @@ fn install_staged(
     })
 }
 
+/// Runs `f` on every item on up to four threads (as many as the machine has cores) and
+/// returns the results in item order, or the error of the first item (in item order)
+/// that failed; once one fails, no new item is started. `done(k, item)` is called on
+/// this thread as the `k`-th item finishes.
+fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R, InstallError> + Sync,
+    mut done: impl FnMut(usize, &T),
+) -> Result<Vec<R>, InstallError> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(items.len().max(1));
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let mut results: Vec<Option<Result<R, InstallError>>> = items.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (next, failed, f) = (&next, &failed, &f);
+            scope.spawn(move || {
+                while !failed.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let r = f(item);
+                    if r.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if tx.send((i, r)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for (k, (i, r)) in rx.into_iter().enumerate() {
+            done(k + 1, &items[i]);
+            results[i] = Some(r);
+        }
+    });
+    // items start in order, so one is left unstarted only after an earlier one failed,
+    // whose error `?` returns first
+    results
+        .into_iter()
+        .map(|r| r.expect("an unstarted item follows a failed one"))
+        .collect()
+}
+
 /// Read and check the control fields of one package.
 fn read_control(p: &InstallPackage) -> Result<DebNode, InstallError> {
     let bad = |message: String| InstallError::BadPackage {
         path: p.path.clone(),
         message,
     };
-    let out = run::host_output("dpkg-deb", &[OsStr::new("--field"), p.path.as_os_str()])
+    let text = crate::debfile::control(&p.path)
         .map_err(|e| bad(format!("not a readable .deb for {}: {e}", p.name)))?;
-    let text = String::from_utf8_lossy(&out);
     let origin = p.path.display().to_string();
     let paras = cairn_deb822::parse_paragraphs(&text, &origin)
         .map_err(|e| bad(format!("control data: {e}")))?;
@@ -505,6 +559,53 @@ fn verify(root: &Path, pkgs: &[InstallPackage]) -> Result<(), InstallError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parallel_keeps_item_order_and_reports_the_first_failure() {
+        let items: Vec<u32> = (0..50).collect();
+        let mut seen = vec![];
+        let out = parallel(
+            &items,
+            |&i| {
+                // uneven work so items finish out of order
+                std::thread::sleep(std::time::Duration::from_micros(u64::from(50 - i) * 20));
+                Ok(i * 2)
+            },
+            |k, &i| seen.push((k, i)),
+        )
+        .unwrap();
+        assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(
+            seen.iter().map(|&(k, _)| k).collect::<Vec<_>>(),
+            (1..=50).collect::<Vec<_>>()
+        );
+        let mut got: Vec<u32> = seen.iter().map(|&(_, i)| i).collect();
+        got.sort();
+        assert_eq!(got, items);
+
+        let bad = |i: u32| InstallError::BadPackage {
+            path: format!("/p/{i}").into(),
+            message: "bad".into(),
+        };
+        let err = parallel(
+            &items,
+            |&i| {
+                if i == 7 || i == 30 {
+                    Err(bad(i))
+                } else {
+                    Ok(i)
+                }
+            },
+            |_, _| {},
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("/p/7"), "{err}");
+        assert!(
+            parallel(&[] as &[u32], |&i| Ok(i), |_, _| {})
+                .unwrap()
+                .is_empty()
+        );
+    }
 
     fn lines(s: &str) -> Vec<String> {
         s.lines().map(str::to_owned).collect()

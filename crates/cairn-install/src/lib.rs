@@ -20,6 +20,7 @@
 //! `chroot` and, inside the namespace, `mount` and `mknod`.
 
 mod deb;
+mod debfile;
 mod error;
 mod finalize;
 mod order;
