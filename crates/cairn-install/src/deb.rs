@@ -8,7 +8,9 @@
 //! 3. Extract the Essential set (Essential packages and everything they pre-depend or
 //!    depend on) with `dpkg-deb --fsys-tarfile | tar --keep-directory-symlink`, so the
 //!    root has a shell and dpkg. (`dpkg-deb -x` would replace the merged-/usr symlinks.)
-//!    These run in parallel: step 5 unpacks the same packages again, in order.
+//!    These run in parallel: step 5 unpacks the same packages again, in order. Then every
+//!    directory gets SOURCE_DATE_EPOCH as its time, so which archive's directory time
+//!    was set last does not show in the image.
 //! 4. `usr/sbin/policy-rc.d` (exit 101) so no init script starts a daemon; no
 //!    start-stop-daemon guard is needed because every step runs in its own PID
 //!    namespace, whose end kills whatever a script left running.
@@ -81,6 +83,11 @@ pub(crate) fn install(
             rep.package(k, essential_pkgs.len(), &p.name);
         },
     )?;
+    // A directory several of these packages ship keeps the time of whichever archive tar
+    // finished last, which in parallel is a race: give every directory one time. (Files
+    // keep their archive's time, as dpkg will set it again; dpkg's changes to directories
+    // from here on give them times after SOURCE_DATE_EPOCH, which are clamped later.)
+    settle_directory_times(root, opts.source_date_epoch)?;
     for sh in ["usr/bin/sh", "usr/bin/dpkg"] {
         if fs_err::symlink_metadata(root.join(sh)).is_err() {
             return Err(InstallError::NoEssential {
@@ -159,6 +166,28 @@ fn install_staged(
         essential: names(essential_order),
         batches: batches.iter().map(|b| names(b)).collect(),
     })
+}
+
+/// Sets the modification time of every directory under `root` (not following symlinks)
+/// to `epoch`.
+fn settle_directory_times(root: &Path, epoch: u64) -> Result<(), InstallError> {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch);
+    for e in walkdir::WalkDir::new(root) {
+        let e = e.map_err(|e| {
+            let path = e.path().unwrap_or(root).to_owned();
+            std::io::Error::other(format!("reading {}: {e}", path.display()))
+        })?;
+        if e.file_type().is_dir() {
+            let dir = fs_err::File::open(e.path())?;
+            dir.file().set_modified(t).map_err(|x| {
+                std::io::Error::new(
+                    x.kind(),
+                    format!("setting the time of {}: {x}", e.path().display()),
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs `f` on every item on up to four threads (as many as the machine has cores) and
@@ -559,6 +588,31 @@ fn verify(root: &Path, pkgs: &[InstallPackage]) -> Result<(), InstallError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directory_times_are_settled_and_files_keep_theirs() {
+        use std::os::unix::fs::MetadataExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        fs_err::create_dir_all(r.join("usr/libexec/x")).unwrap();
+        fs_err::write(r.join("usr/libexec/x/f"), "f").unwrap();
+        fs_err::os::unix::fs::symlink("usr/libexec", r.join("libexec")).unwrap();
+        let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        fs_err::File::options()
+            .write(true)
+            .open(r.join("usr/libexec/x/f"))
+            .unwrap()
+            .file()
+            .set_modified(old)
+            .unwrap();
+        settle_directory_times(r, 1_700_000_000).unwrap();
+        for d in ["", "usr", "usr/libexec", "usr/libexec/x"] {
+            let m = fs_err::metadata(r.join(d)).unwrap();
+            assert_eq!(m.mtime(), 1_700_000_000, "{d}");
+        }
+        let f = fs_err::metadata(r.join("usr/libexec/x/f")).unwrap();
+        assert_eq!(f.mtime(), 1_000_000_000);
+    }
 
     #[test]
     fn parallel_keeps_item_order_and_reports_the_first_failure() {
