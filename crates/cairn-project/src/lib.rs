@@ -953,7 +953,6 @@ impl Session {
     }
 }
 
-/// Move the packages out of `r`, leaving its identity (id, priority, revision, URLs).
 /// Builds the solver's index of each repository, in parallel.
 fn index_all(repos: &mut [Loaded]) {
     std::thread::scope(|scope| {
@@ -968,6 +967,7 @@ fn index_all(repos: &mut [Loaded]) {
     });
 }
 
+/// Move the packages out of `r`, leaving its identity (id, priority, revision, URLs).
 fn take_repo_packages(r: &mut RepoPackages) -> RepoPackages {
     RepoPackages {
         repo: r.repo.clone(),
