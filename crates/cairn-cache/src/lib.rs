@@ -92,8 +92,13 @@ impl Cache {
 
     /// Open (creating when missing) the cache at `root`, and remove temp files older than a
     /// day that killed processes left behind.
+    /// A relative `root` is taken from the current directory and kept absolute: tools
+    /// the cache's users run (apt) resolve relative paths against other directories.
     pub fn open(root: impl Into<PathBuf>) -> Result<Cache, CacheError> {
-        let cache = Cache { root: root.into() };
+        let root = root.into();
+        let root = std::path::absolute(&root)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", root.display())))?;
+        let cache = Cache { root };
         for dir in ["blobs", "refs", "tmp"] {
             fs_err::create_dir_all(cache.root.join(dir))?;
         }
@@ -357,6 +362,23 @@ fn set_read_only(_file: &std::fs::File, _path: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_relative_root_is_kept_absolute() {
+        let tmp = tempfile::tempdir().unwrap();
+        // the temp dir, spelled relative to the current directory
+        let cwd = std::env::current_dir().unwrap();
+        let up = "../".repeat(cwd.components().count() - 1);
+        let rel = PathBuf::from(up).join(tmp.path().strip_prefix("/").unwrap());
+        assert!(rel.is_relative());
+        let cache = Cache::open(&rel).unwrap();
+        assert!(cache.root().is_absolute(), "{}", cache.root().display());
+        assert!(cache.root().join("blobs").is_dir());
+        assert_eq!(
+            fs_err::canonicalize(cache.root()).unwrap(),
+            fs_err::canonicalize(tmp.path()).unwrap()
+        );
+    }
 
     #[test]
     fn blob_layout() {
