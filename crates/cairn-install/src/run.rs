@@ -107,8 +107,8 @@ pub(crate) enum Mode {
 /// The host shell script that sets up the namespace. `$1` is the root, `$2` the mode,
 /// the rest the command. Every mount happens in the private mount namespace that
 /// `unshare` created, so it disappears with the namespace's last process; the PID
-/// namespace makes sure that is the command itself (its PID 1 takes every other
-/// process with it).
+/// namespace makes sure that is this script, its PID 1, which waits for the command
+/// (its end takes every other process with it).
 const NAMESPACE_SCRIPT: &str = r#"set -eu
 exec 2>&1
 root=$1
@@ -148,7 +148,12 @@ target run /run
 mount -t tmpfs -o mode=0755,nosuid,nodev cairn-run "$root/run"
 target tmp /tmp
 mount -t tmpfs -o mode=1777,nosuid,nodev cairn-tmp "$root/tmp"
-exec chroot "$root" "$@"
+# Not exec: this shell stays PID 1, outside the chroot, so /proc/1/root is not the
+# chroot's / and `ischroot` in maintainer scripts answers truthfully (libc6's postinst
+# otherwise runs `telinit u; sleep 1`, as on a live system).
+status=0
+chroot "$root" "$@" || status=$?
+exit "$status"
 "#;
 
 /// Run `argv` in private mount, PID, UTS, IPC and network namespaces (see [`Mode`]),
