@@ -5,21 +5,27 @@
 //! 2. Skeleton: dpkg's database directories, merged-/usr symlinks (`bin`, `sbin`, `lib`
 //!    and the architecture's `lib*` → `usr/…`, as debootstrap makes them for every
 //!    release since bullseye; packages ship `/bin/…` paths and dpkg keeps the symlinks).
-//! 3. Extract the Essential set (Essential packages and everything they pre-depend or
-//!    depend on) with `dpkg-deb --fsys-tarfile | tar --keep-directory-symlink`, so the
-//!    root has a shell and dpkg. (`dpkg-deb -x` would replace the merged-/usr symlinks.)
-//!    These run in parallel: step 5 unpacks the same packages again, in order. Then every
-//!    directory gets SOURCE_DATE_EPOCH as its time, so which archive's directory time
-//!    was set last does not show in the image.
+//! 3. Stage every package inside the root with its `data.tar` decompressed (in-process,
+//!    on every core; see `debfile::repack_uncompressed`), so dpkg, which works serially,
+//!    only copies. The Essential set (Essential packages and everything they pre-depend
+//!    or depend on) is staged first and, in the same pass, extracted with
+//!    `tar --keep-directory-symlink`, so the root has a shell and dpkg. (`dpkg-deb -x`
+//!    would replace the merged-/usr symlinks.) Step 5 unpacks these again, in order.
+//!    Then every directory gets SOURCE_DATE_EPOCH as its time, so which archive's
+//!    directory time was set last does not show in the image. The other packages are
+//!    staged in the background while step 5 runs.
 //! 4. `usr/sbin/policy-rc.d` (exit 101) so no init script starts a daemon; no
 //!    start-stop-daemon guard is needed because every step runs in its own PID
 //!    namespace, whose end kills whatever a script left running.
 //! 5. `chroot ROOT dpkg --install --force-depends` the Essential set (dpkg does not
 //!    order by Pre-Depends; everything is unpacked already, so scripts find their tools).
 //! 6. The rest with `dpkg --install` in batches (see `order::Graph::batches`), then
-//!    `dpkg --configure -a` for anything still pending (triggers).
+//!    `dpkg --configure -a` for anything still pending (triggers). With initramfs-tools
+//!    in the set, `update-initramfs` is diverted meanwhile and run once at the end (see
+//!    `initramfs`).
 //! 7. Remove policy-rc.d and the staged packages; check dpkg's database against the set.
 
+use crate::initramfs;
 use crate::order::{DebNode, Graph};
 use crate::run::{self, Mode, TAIL_LINES};
 use crate::{InstallError, InstallOptions, InstallPackage, InstallReport, InstallReporter};
@@ -67,20 +73,39 @@ pub(crate) fn install(
 
     rep.step("creating the root skeleton");
     skeleton(root, &native, &foreign)?;
+    let debs = stage_names(pkgs);
+    fs_err::create_dir(root.join(STAGE_DIR))?;
+    let result = unpack_and_install(root, &debs, &graph, &essential, opts, rep);
+    let cleanup = cleanup(root);
+    let report = result?;
+    cleanup?;
+    verify(root, pkgs)?;
+    Ok(report)
+}
 
-    let essential_order: Vec<usize> = graph.sccs(&essential).into_iter().flatten().collect();
+/// Steps 3–6: every package is staged with its data decompressed (in parallel; dpkg then
+/// only copies), the Essential set extracted in the same pass, the rest staged in the
+/// background while dpkg installs the Essential set.
+fn unpack_and_install(
+    root: &Path,
+    debs: &[Deb],
+    graph: &Graph,
+    essential: &BTreeSet<usize>,
+    opts: &InstallOptions,
+    rep: &dyn InstallReporter,
+) -> Result<InstallReport, InstallError> {
+    let essential_order: Vec<usize> = graph.sccs(essential).into_iter().flatten().collect();
     rep.step(&format!(
         "extracting {} Essential packages",
         essential_order.len()
     ));
     // in parallel: `dpkg --install` unpacks these again, in order, right after; this
     // extraction only gives the root a shell and dpkg
-    let essential_pkgs: Vec<&InstallPackage> = essential_order.iter().map(|&i| &pkgs[i]).collect();
     parallel(
-        &essential_pkgs,
-        |p| extract(root, p),
-        |k, p| {
-            rep.package(k, essential_pkgs.len(), &p.name);
+        &essential_order,
+        |&i| stage(root, &debs[i], true),
+        |k, &i| {
+            rep.package(k, essential_order.len(), &debs[i].pkg.name);
         },
     )?;
     // A directory several of these packages ship keeps the time of whichever archive tar
@@ -95,25 +120,27 @@ pub(crate) fn install(
             });
         }
     }
-
-    let debs = stage(root, pkgs)?;
-    let result = install_staged(root, &debs, &graph, &essential_order, &essential, opts, rep);
-    let cleanup = cleanup(root);
-    let report = result?;
-    cleanup?;
-    verify(root, pkgs)?;
-    Ok(report)
+    let rest: Vec<usize> = (0..debs.len()).filter(|i| !essential.contains(i)).collect();
+    std::thread::scope(|scope| {
+        // dpkg works on one core; the others stage the rest meanwhile
+        let staging = scope.spawn(|| parallel(&rest, |&i| stage(root, &debs[i], false), |_, _| {}));
+        let installed = install_essential(root, debs, &essential_order, opts, rep);
+        let staged = staging
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        installed?;
+        staged?;
+        install_rest(root, debs, graph, &essential_order, essential, opts, rep)
+    })
 }
 
-fn install_staged(
+fn install_essential(
     root: &Path,
     debs: &[Deb],
-    graph: &Graph,
     essential_order: &[usize],
-    essential: &BTreeSet<usize>,
     opts: &InstallOptions,
     rep: &dyn InstallReporter,
-) -> Result<InstallReport, InstallError> {
+) -> Result<(), InstallError> {
     write_policy_rc_d(root)?;
     let env = crate::script_env(opts);
     rep.step(&format!(
@@ -128,10 +155,27 @@ fn install_staged(
         &env,
         rep,
         "installing the Essential set",
-    )?;
+    )
+}
 
+fn install_rest(
+    root: &Path,
+    debs: &[Deb],
+    graph: &Graph,
+    essential_order: &[usize],
+    essential: &BTreeSet<usize>,
+    opts: &InstallOptions,
+    rep: &dyn InstallReporter,
+) -> Result<InstallReport, InstallError> {
+    let env = crate::script_env(opts);
     let rest: BTreeSet<usize> = (0..debs.len()).filter(|i| !essential.contains(i)).collect();
     let batches = graph.batches(&graph.sccs(&rest));
+    let initramfs_log = format!("/{STAGE_DIR}/update-initramfs.requests");
+    let defer_initramfs = initramfs::wanted(debs.iter().map(|d| d.pkg.name.as_str()));
+    if defer_initramfs {
+        rep.step("deferring update-initramfs until every package is configured");
+        initramfs::defer(root, &initramfs_log, &env)?;
+    }
     for (b, batch) in batches.iter().enumerate() {
         rep.step(&format!(
             "installing {} packages (dpkg --install, batch {}/{})",
@@ -159,6 +203,11 @@ fn install_staged(
         rep,
         "configuring pending packages and triggers",
     )?;
+    if defer_initramfs {
+        initramfs::replay(root, &initramfs_log, &env, &mut |what| {
+            rep.step(&format!("building the initramfs once ({what})"));
+        })?;
+    }
     let names =
         |v: &[usize]| -> Vec<String> { v.iter().map(|&i| debs[i].pkg.name.clone()).collect() };
     Ok(InstallReport {
@@ -339,22 +388,39 @@ fn skeleton(root: &Path, native: &str, foreign: &BTreeSet<&str>) -> Result<(), I
     Ok(())
 }
 
-/// `dpkg-deb --fsys-tarfile PKG | tar -C ROOT --keep-directory-symlink -x`.
-fn extract(root: &Path, p: &InstallPackage) -> Result<(), InstallError> {
-    let spawn = |tool: &str, e: std::io::Error| InstallError::ToolMissing {
-        tool: tool.into(),
-        source: e,
+/// Where each package is staged inside the root (the files are written by [`stage`]).
+fn stage_names(pkgs: &[InstallPackage]) -> Vec<Deb<'_>> {
+    pkgs.iter()
+        .enumerate()
+        .map(|(i, p)| Deb {
+            pkg: p,
+            staged: format!(
+                "/{STAGE_DIR}/{i:05}_{}_{}_{}.deb",
+                p.name,
+                p.version.replace(':', "%3a"),
+                p.arch
+            ),
+        })
+        .collect()
+}
+
+/// Stage one package where dpkg inside the root reads it, with its data member
+/// decompressed; with `extract`, also unpack its files into the root in the same pass
+/// (`tar --keep-directory-symlink`, so the merged-/usr links stay links; `dpkg-deb -x`
+/// would replace them).
+fn stage(root: &Path, deb: &Deb, extract: bool) -> Result<(), InstallError> {
+    let p = deb.pkg;
+    let dst = root.join(deb.staged.trim_start_matches('/'));
+    let bad = |message: String| InstallError::BadPackage {
+        path: p.path.clone(),
+        message,
     };
-    let mut deb = Command::new("dpkg-deb")
-        .arg("--fsys-tarfile")
-        .arg(&p.path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| spawn("dpkg-deb", e))?;
-    let tar_in = deb.stdout.take().expect("piped");
-    let tar = Command::new("tar")
+    if !extract {
+        return crate::debfile::repack_uncompressed(&p.path, &dst, None)
+            .map(|_| ())
+            .map_err(bad);
+    }
+    let mut tar = Command::new("tar")
         .arg("-C")
         .arg(root)
         .args([
@@ -365,52 +431,27 @@ fn extract(root: &Path, p: &InstallPackage) -> Result<(), InstallError> {
             "--file",
             "-",
         ])
-        .stdin(tar_in)
+        .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| spawn("tar", e))?;
-    let tar_out = tar.wait_with_output()?;
-    let deb_out = deb.wait_with_output()?;
-    for (tool, out) in [
-        ("dpkg-deb --fsys-tarfile", &deb_out),
-        ("tar --extract", &tar_out),
-    ] {
-        if !out.status.success() {
-            return Err(InstallError::Command {
-                command: format!("{tool} (extracting {})", p.path.display()),
-                status: out.status.to_string(),
-                package: Some(p.name.clone()),
-                output: run::tail(&String::from_utf8_lossy(&out.stderr), TAIL_LINES),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Put every package where dpkg inside the root can read it: a hard link when the
-/// cache is on the same filesystem, else a copy.
-fn stage<'a>(root: &Path, pkgs: &'a [InstallPackage]) -> Result<Vec<Deb<'a>>, InstallError> {
-    let dir = root.join(STAGE_DIR);
-    fs_err::create_dir(&dir)?;
-    let mut out = Vec::with_capacity(pkgs.len());
-    for (i, p) in pkgs.iter().enumerate() {
-        let file = format!(
-            "{i:05}_{}_{}_{}.deb",
-            p.name,
-            p.version.replace(':', "%3a"),
-            p.arch
-        );
-        let dest = dir.join(&file);
-        if fs_err::hard_link(&p.path, &dest).is_err() {
-            fs_err::copy(&p.path, &dest)?;
-        }
-        out.push(Deb {
-            pkg: p,
-            staged: format!("/{STAGE_DIR}/{file}"),
+        .map_err(|e| InstallError::ToolMissing {
+            tool: "tar".into(),
+            source: e,
+        })?;
+    let mut stdin = tar.stdin.take().expect("piped");
+    let repacked = crate::debfile::repack_uncompressed(&p.path, &dst, Some(&mut stdin));
+    drop(stdin);
+    let out = tar.wait_with_output()?;
+    if !out.status.success() {
+        return Err(InstallError::Command {
+            command: format!("tar --extract (extracting {})", p.path.display()),
+            status: out.status.to_string(),
+            package: Some(p.name.clone()),
+            output: run::tail(&String::from_utf8_lossy(&out.stderr), TAIL_LINES),
         });
     }
-    Ok(out)
+    repacked.map(|_| ()).map_err(bad)
 }
 
 fn write_policy_rc_d(root: &Path) -> Result<(), InstallError> {

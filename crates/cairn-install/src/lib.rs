@@ -23,6 +23,7 @@ mod deb;
 mod debfile;
 mod error;
 mod finalize;
+mod initramfs;
 mod order;
 mod query;
 mod rpm;

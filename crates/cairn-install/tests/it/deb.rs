@@ -328,6 +328,155 @@ fn a_failing_postinst_names_the_package_and_leaves_nothing_mounted() {
     assert!(!root.join(".cairn-install-debs").exists());
 }
 
+/// Build a test .deb: `files` are (path, content, mode), `scripts` (name, body).
+fn test_deb(
+    dir: &Path,
+    name: &str,
+    depends: &str,
+    files: &[(&str, &str, u32)],
+    scripts: &[(&str, &str)],
+) -> InstallPackage {
+    use std::os::unix::fs::PermissionsExt as _;
+    let src = dir.join(format!("{name}-src"));
+    fs_err::create_dir_all(src.join("DEBIAN")).unwrap();
+    for (path, content, mode) in files {
+        let p = src.join(path.trim_start_matches('/'));
+        fs_err::create_dir_all(p.parent().unwrap()).unwrap();
+        fs_err::write(&p, content).unwrap();
+        fs_err::set_permissions(&p, std::fs::Permissions::from_mode(*mode)).unwrap();
+    }
+    fs_err::write(
+        src.join("DEBIAN/control"),
+        format!(
+            "Package: {name}\nVersion: 1.0-1\nArchitecture: all\n\
+             Maintainer: cairn tests <t@example.invalid>\nDepends: {depends}\n\
+             Description: cairn-install test package\n"
+        ),
+    )
+    .unwrap();
+    for (script, body) in scripts {
+        let p = src.join("DEBIAN").join(script);
+        fs_err::write(&p, body).unwrap();
+        fs_err::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let deb = dir.join(format!("{name}.deb"));
+    let out = Command::new("dpkg-deb")
+        .args(["--root-owner-group", "-Zxz", "--build"])
+        .arg(&src)
+        .arg(&deb)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    InstallPackage {
+        name: name.into(),
+        arch: "all".into(),
+        version: "1.0-1".into(),
+        path: deb,
+    }
+}
+
+/// A kernel's postinst creates an initramfs and a hook package's postinst asks for an
+/// update: with the real initramfs-tools both would run mkinitramfs (about 20 s each).
+/// cairn diverts update-initramfs while installing and runs the creation once at the end,
+/// leaving dpkg's database as if nothing had been diverted. Maintainer scripts also learn
+/// that they run in a chroot (`ischroot`, which libc6's postinst asks before `telinit u;
+/// sleep 1`).
+#[test]
+fn update_initramfs_runs_once_at_the_end_and_scripts_see_a_chroot() {
+    require(TOOLS);
+    let toml = deb_project("essential", &[], false);
+    let mut pkgs = debian_set(Some(&toml), "essential");
+    let dir = scratch("initramfs");
+    let tool = "#!/bin/sh\n# the test's update-initramfs\n\
+                mkdir -p /var/lib/cairn-test\n\
+                echo \"$*\" >>/var/lib/cairn-test/initramfs-runs\n";
+    pkgs.push(test_deb(
+        dir.path(),
+        "initramfs-tools",
+        "dpkg",
+        &[("/usr/sbin/update-initramfs", tool, 0o755)],
+        &[],
+    ));
+    pkgs.push(test_deb(
+        dir.path(),
+        "linux-image-cairn-test",
+        "initramfs-tools",
+        &[("/boot/vmlinuz-9.9.9-test", "not a kernel\n", 0o644)],
+        &[(
+            "postinst",
+            "#!/bin/sh\nset -e\n[ \"$1\" = configure ] || exit 0\n\
+             update-initramfs -c -k 9.9.9-test -b /boot\n",
+        )],
+    ));
+    pkgs.push(test_deb(
+        dir.path(),
+        "cairn-initramfs-hook",
+        "initramfs-tools",
+        &[(
+            "/usr/share/initramfs-tools/hooks/cairn-test",
+            "#!/bin/sh\n",
+            0o755,
+        )],
+        &[(
+            "postinst",
+            "#!/bin/sh\nset -e\nupdate-initramfs -u\n\
+             if ischroot; then echo yes; else echo \"no ($?)\"; fi >/var/lib/cairn-ischroot\n",
+        )],
+    ));
+    let root = dir.path().join("root");
+    fs_err::create_dir(&root).unwrap();
+    install(
+        Format::Deb,
+        &root,
+        &pkgs,
+        &InstallOptions::new(EPOCH),
+        &NoReport,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    check_clean_install(&root, &pkgs);
+    assert_eq!(
+        fs_err::read_to_string(root.join("var/lib/cairn-test/initramfs-runs")).unwrap(),
+        "-c -k 9.9.9-test -b /boot\n",
+        "update-initramfs ran other than once, with the kernel's request"
+    );
+    assert_eq!(
+        fs_err::read_to_string(root.join("usr/sbin/update-initramfs")).unwrap(),
+        tool
+    );
+    assert!(
+        !root
+            .join("usr/sbin/update-initramfs.cairn-deferred")
+            .exists()
+    );
+    let diversions = Command::new("dpkg-divert")
+        .arg("--admindir")
+        .arg(root.join("var/lib/dpkg"))
+        .arg("--list")
+        .output()
+        .unwrap();
+    assert!(diversions.status.success());
+    let list = String::from_utf8_lossy(&diversions.stdout);
+    assert!(!list.contains("update-initramfs"), "{list}");
+    let owner = Command::new("dpkg-query")
+        .arg("--admindir")
+        .arg(root.join("var/lib/dpkg"))
+        .args(["-S", "/usr/sbin/update-initramfs"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&owner.stdout).trim(),
+        "initramfs-tools: /usr/sbin/update-initramfs"
+    );
+    assert_eq!(
+        fs_err::read_to_string(root.join("var/lib/cairn-ischroot")).unwrap(),
+        "yes\n"
+    );
+}
+
 #[test]
 fn a_root_that_is_not_empty_is_refused() {
     require(&[]);
