@@ -12,12 +12,14 @@
 pub mod customize;
 mod disk;
 mod host_tools;
+pub mod image_root;
 mod oci;
 mod pipeline;
 mod sbom;
 pub mod staging;
 mod wsl;
 
+pub use image_root::ImageRoot;
 pub use pipeline::{BuildInput, BuildPackage, BuildSummary, OutputFile, build_image, identity};
 
 use std::path::PathBuf;
@@ -45,6 +47,11 @@ pub trait BuildReporter {
     /// Progress within a phase (`done` of `total` items; `item` names the latest).
     fn progress(&self, image: &str, done: u64, total: u64, item: &str) {
         let _ = (image, done, total, item);
+    }
+    /// Something the user should know that is not an error (where the root is assembled
+    /// and why, …).
+    fn note(&self, image: &str, text: &str) {
+        let _ = (image, text);
     }
 }
 

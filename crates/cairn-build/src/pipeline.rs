@@ -1,6 +1,7 @@
 //! One image, start to finish: install → customize → finalize → SBOMs → outputs → commit.
 
 use crate::customize::{self, clamp_mtimes, in_root, remove_paths};
+use crate::image_root::{self, ImageRoot, MemoryRoot, Placement};
 use crate::staging::Staging;
 use crate::{BuildError, BuildReporter, interrupted};
 use cairn_config::{Image, OutputKind, Project};
@@ -34,6 +35,8 @@ pub struct BuildInput<'a> {
     pub out_dir: PathBuf,
     /// SOURCE_DATE_EPOCH: every time stamp of the outputs.
     pub source_date_epoch: u64,
+    /// Where the root is assembled (memory or disk).
+    pub image_root: ImageRoot,
 }
 
 /// One file (or directory) written.
@@ -55,6 +58,8 @@ pub struct BuildSummary {
     pub packages: usize,
     pub installed_bytes: u64,
     pub source_date_epoch: u64,
+    /// Where the root was assembled: `memory` (a tmpfs) or `disk`.
+    pub image_root: String,
     /// The identity disk and file system identifiers are derived from.
     pub identity: String,
     pub outputs: Vec<OutputFile>,
@@ -146,15 +151,7 @@ pub fn build_image(
 ) -> Result<BuildSummary, BuildError> {
     crate::require_root()?;
     let image = input.image;
-    let b = &image.build;
-    let epoch = input.source_date_epoch;
     let identity = identity(input.project, image, &input.packages);
-    let mut clock = Clock {
-        phases: Vec::new(),
-        t: Instant::now(),
-        image: &image.name,
-        rep,
-    };
     let outputs = &input.outputs;
     if outputs.is_empty() {
         return Err(BuildError::Invalid(format!(
@@ -171,6 +168,103 @@ pub fn build_image(
     fs::create_dir(&root)?;
     fs::create_dir(&result)?;
     fs::create_dir(&scratch)?;
+
+    let (placement, memory) = place_root(input, &root, rep)?;
+    let dirs = Dirs {
+        root: &root,
+        result: &result,
+        scratch: &scratch,
+        target: staging.target(),
+    };
+    let r = compose(input, rep, &dirs, &placement, &identity);
+    // unmounted before the staging directory is committed or removed
+    drop(memory);
+    let summary = r.map_err(|e| explain_full_memory_root(e, &placement, &root))?;
+    staging.commit(&result)?;
+    Ok(summary)
+}
+
+struct Dirs<'a> {
+    root: &'a Path,
+    result: &'a Path,
+    scratch: &'a Path,
+    /// `out/IMAGE/`, where the result goes when the build succeeds.
+    target: &'a Path,
+}
+
+/// Decide where the root is assembled and mount the tmpfs when it is memory. With
+/// `--image-root auto` a tmpfs that cannot be set up means disk (noted), not an error.
+fn place_root(
+    input: &BuildInput<'_>,
+    root: &Path,
+    rep: &dyn BuildReporter,
+) -> Result<(Placement, Option<MemoryRoot>), BuildError> {
+    let needs_disk = input
+        .outputs
+        .contains(&OutputKind::Dir)
+        .then_some("the dir output (the root itself becomes the output)");
+    let download: u64 = input.packages.iter().map(|p| p.locked.size).sum();
+    let placement = image_root::choose(
+        input.image_root,
+        needs_disk,
+        image_root::estimate(download),
+        image_root::mem_available(),
+    )?;
+    let name = &input.image.name;
+    match placement {
+        Placement::Memory { limit } => match MemoryRoot::mount(root, limit) {
+            Ok(m) => Ok((placement, Some(m))),
+            Err(e) if input.image_root == ImageRoot::Auto => {
+                let why = e.to_string();
+                rep.note(name, &format!("the image root is on disk: {why}"));
+                Ok((Placement::Disk { why: Some(why) }, None))
+            }
+            Err(e) => Err(e),
+        },
+        Placement::Disk { ref why } => {
+            if let Some(why) = why {
+                rep.note(name, &format!("the image root is on disk: {why}"));
+            }
+            Ok((placement, None))
+        }
+    }
+}
+
+/// A full tmpfs root says so, and what to do about it.
+fn explain_full_memory_root(e: BuildError, placement: &Placement, root: &Path) -> BuildError {
+    let Placement::Memory { limit } = placement else {
+        return e;
+    };
+    let in_root = matches!(e, BuildError::Install(_) | BuildError::Customize(_))
+        || e.to_string().contains(&*root.to_string_lossy());
+    if in_root && image_root::is_no_space(&e) {
+        return BuildError::Invalid(format!(
+            "{e}\nThe image root is in memory (a tmpfs of at most {} MiB) and it is full; build with --image-root disk to assemble it beside the outputs instead",
+            limit >> 20
+        ));
+    }
+    e
+}
+
+/// Install, customize, finalize and write every output into `dirs.result`.
+fn compose(
+    input: &BuildInput<'_>,
+    rep: &dyn BuildReporter,
+    dirs: &Dirs<'_>,
+    placement: &Placement,
+    identity: &str,
+) -> Result<BuildSummary, BuildError> {
+    let image = input.image;
+    let b = &image.build;
+    let epoch = input.source_date_epoch;
+    let outputs = &input.outputs;
+    let (root, result, scratch) = (dirs.root, dirs.result, dirs.scratch);
+    let mut clock = Clock {
+        phases: Vec::new(),
+        t: Instant::now(),
+        image: &image.name,
+        rep,
+    };
 
     // ---- install
     clock.start("install")?;
@@ -195,7 +289,7 @@ pub fn build_image(
         .push(("CAIRN_IMAGE".to_owned(), image.name.clone()));
     cairn_install::install(
         format,
-        &root,
+        root,
         &pkgs,
         &iopts,
         &InstallRep {
@@ -203,13 +297,13 @@ pub fn build_image(
             rep,
         },
     )?;
-    let installed = cairn_install::installed(format, &root)?;
+    let installed = cairn_install::installed(format, root)?;
     clock.end("install");
 
     // The distribution the packages come from, before branding renames it.
     let upstream_osr = {
-        let p = in_root(&root, "/usr/lib/os-release");
-        let q = in_root(&root, "/etc/os-release");
+        let p = in_root(root, "/usr/lib/os-release");
+        let q = in_root(root, "/etc/os-release");
         let text = fs::read_to_string(&p)
             .or_else(|_| fs::read_to_string(&q))
             .unwrap_or_default();
@@ -218,19 +312,19 @@ pub fn build_image(
 
     // ---- customize
     clock.start("customize")?;
-    let custom = customize::customize(&root, &input.project.dir, &image.name, b, epoch)?;
+    let custom = customize::customize(root, &input.project.dir, &image.name, b, epoch)?;
     clock.end("customize");
 
     // ---- finalize
     clock.start("finalize")?;
-    cairn_install::finalize_for_reproducibility(format, &root, epoch)?;
-    remove_paths(&root, &b.remove)?;
+    cairn_install::finalize_for_reproducibility(format, root, epoch)?;
+    remove_paths(root, &b.remove)?;
     let disk_plan = if outputs.iter().any(|o| o.is_disk()) {
-        Some(crate::disk::prepare(&root, &identity, b)?)
+        Some(crate::disk::prepare(root, identity, b)?)
     } else {
         None
     };
-    clamp_mtimes(&root, epoch)?;
+    clamp_mtimes(root, epoch)?;
     clock.end("finalize");
 
     // ---- SBOMs (before the outputs: the OCI config carries the SBOM's digest)
@@ -290,7 +384,7 @@ pub fn build_image(
                 let p = with_ext("tar");
                 let mut f = std::io::BufWriter::new(fs::File::create(&p)?);
                 let opts = cairn_archive::TarOptions::new(epoch);
-                cairn_archive::write_tar(&root, &mut f, &opts)?;
+                cairn_archive::write_tar(root, &mut f, &opts)?;
                 finish_file(f, &p)?;
                 files.push(file_entry("tar", &p)?);
                 clock.end("write tar");
@@ -299,7 +393,7 @@ pub fn build_image(
                 clock.start("write wsl")?;
                 let p = with_ext("wsl");
                 let cfg = crate::wsl::config(input, &custom.os_release)?;
-                cairn_archive::write_wsl(&root, &p, &cfg)?;
+                cairn_archive::write_wsl(root, &p, &cfg)?;
                 let findings = cairn_archive::validate_wsl(&p)?;
                 let errors: Vec<String> = findings
                     .iter()
@@ -320,8 +414,8 @@ pub fn build_image(
                 clock.start("write oci")?;
                 let layout = with_ext("oci");
                 let archive = stem.with_extension("docker.tar");
-                let cfg = crate::oci::config(input, &custom.os_release, &root, &spdx_digest);
-                let s = cairn_archive::write_oci(&root, &layout, Some(&archive), &cfg)?;
+                let cfg = crate::oci::config(input, &custom.os_release, root, &spdx_digest);
+                let s = cairn_archive::write_oci(root, &layout, Some(&archive), &cfg)?;
                 sync(&archive)?;
                 files.push(OutputFile {
                     kind: "oci".into(),
@@ -349,7 +443,7 @@ pub fn build_image(
             .or_else(|| custom.os_release.get("NAME"))
             .cloned()
             .unwrap_or_else(|| image.name.clone());
-        crate::disk::write_raw(&root, plan, &raw, epoch, &title)?;
+        crate::disk::write_raw(root, plan, &raw, epoch, &title)?;
         if want_raw {
             sync(&raw)?;
             files.push(file_entry("raw", &raw)?);
@@ -358,7 +452,7 @@ pub fn build_image(
         if outputs.contains(&OutputKind::Vhd) {
             clock.start("write vhd")?;
             let p = with_ext("vhd");
-            cairn_disk::write_vhd_fixed(&raw, &p, &identity, epoch)?;
+            cairn_disk::write_vhd_fixed(&raw, &p, identity, epoch)?;
             sync(&p)?;
             files.push(file_entry("vhd", &p)?);
             clock.end("write vhd");
@@ -376,7 +470,7 @@ pub fn build_image(
         // last: the root itself becomes the output
         clock.start("write dir")?;
         let p = result.join("rootfs");
-        fs::rename(&root, &p)?;
+        fs::rename(root, &p)?;
         files.push(OutputFile {
             kind: "dir".into(),
             path: p,
@@ -388,7 +482,7 @@ pub fn build_image(
 
     // ---- checksums and manifest, then the atomic switch
     clock.start("commit")?;
-    let target = staging.target().to_owned();
+    let target = dirs.target.to_owned();
     let mut sums = String::new();
     for f in &files {
         if let Some(d) = &f.digest
@@ -401,7 +495,7 @@ pub fn build_image(
     write_synced(&result.join("SHA256SUMS"), sums.as_bytes())?;
     // paths in the summary point at the final place
     for f in &mut files {
-        if let Ok(rel) = f.path.strip_prefix(&result) {
+        if let Ok(rel) = f.path.strip_prefix(result) {
             f.path = target.join(rel);
         }
     }
@@ -414,7 +508,8 @@ pub fn build_image(
         packages: installed.len(),
         installed_bytes,
         source_date_epoch: epoch,
-        identity,
+        image_root: placement.label().to_owned(),
+        identity: identity.to_owned(),
         outputs: files,
         phases: clock.phases.clone(),
         os_release: custom.os_release.clone(),
@@ -425,7 +520,6 @@ pub fn build_image(
     if interrupted() {
         return Err(BuildError::Interrupted);
     }
-    staging.commit(&result)?;
     Ok(summary)
 }
 

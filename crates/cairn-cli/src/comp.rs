@@ -838,6 +838,8 @@ fn image_root(
         out_dir: out.clone(),
         // time stamps in a build root do not reach any package
         source_date_epoch: 0,
+        // the root itself is the result (a `dir` output)
+        image_root: cairn_build::ImageRoot::Disk,
     };
     cairn_build::build_image(&input, progress)
         .with_context(|| format!("building the root of image `{image}`"))?;

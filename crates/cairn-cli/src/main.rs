@@ -60,6 +60,28 @@ enum FirmwareArg {
     Uefi,
 }
 
+/// Where `cairn build` assembles an image's root.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum ImageRootArg {
+    /// In memory when no output needs it on disk and it fits in half the available
+    /// memory, else on disk.
+    Auto,
+    /// In a tmpfs, private to the build.
+    Memory,
+    /// On disk, in out/.IMAGE.building-PID/root.
+    Disk,
+}
+
+impl From<ImageRootArg> for cairn_build::ImageRoot {
+    fn from(a: ImageRootArg) -> Self {
+        match a {
+            ImageRootArg::Auto => cairn_build::ImageRoot::Auto,
+            ImageRootArg::Memory => cairn_build::ImageRoot::Memory,
+            ImageRootArg::Disk => cairn_build::ImageRoot::Disk,
+        }
+    }
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 enum AccelArg {
     Auto,
@@ -113,6 +135,18 @@ enum Command {
         /// lock and value, builds are bit-identical. Default: now.
         #[arg(long, env = "SOURCE_DATE_EPOCH", value_name = "SECONDS")]
         source_date_epoch: Option<u64>,
+        /// Where the image's root is assembled before the outputs are written from it:
+        /// in memory (a private tmpfs, freed when the build ends however it ends) or on
+        /// disk beside the outputs. Memory saves dpkg's and rpm's many small writes and
+        /// syncs (about half of a minimal image's build time).
+        #[arg(
+            long,
+            value_enum,
+            default_value = "auto",
+            env = "CAIRN_IMAGE_ROOT",
+            value_name = "WHERE"
+        )]
+        image_root: ImageRootArg,
     },
     /// Boot a built disk image in QEMU with the serial console on this terminal
     /// (Ctrl-a x quits). With --check, wait until it reaches multi-user and exit 0, or
@@ -377,6 +411,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             outputs,
             out_dir,
             source_date_epoch,
+            image_root,
         } => {
             let previous = cairn_project::read_lock(&lock_path)?;
             let stale = session.stale_definitions(previous.as_ref(), images)?;
@@ -461,6 +496,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                     },
                     out_dir: out.clone(),
                     source_date_epoch: epoch,
+                    image_root: (*image_root).into(),
                 };
                 let r = cairn_build::build_image(&input, &progress);
                 let r = match r {
@@ -649,7 +685,11 @@ fn print_build(s: &cairn_build::BuildSummary) {
         .iter()
         .map(|(p, t)| format!("{p} {t:.1}s"))
         .collect();
-    println!("# time: {}", phases.join(", "));
+    println!(
+        "# time: {} (root assembled in {})",
+        phases.join(", "),
+        s.image_root
+    );
     for o in &s.outputs {
         let p = o.path.display();
         let hint = match o.kind.as_str() {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 pub struct CliProgress {
     bar: ProgressBar,
+    quiet: bool,
 }
 
 impl CliProgress {
@@ -24,7 +25,7 @@ impl CliProgress {
         } else {
             ProgressBar::hidden()
         };
-        CliProgress { bar }
+        CliProgress { bar, quiet }
     }
     pub fn finish(&self) {
         self.bar.finish_and_clear();
@@ -69,5 +70,10 @@ impl cairn_build::BuildReporter for CliProgress {
     fn progress(&self, image: &str, done: u64, total: u64, item: &str) {
         self.bar
             .set_message(format!("{image}: {done}/{total} {item}"));
+    }
+    fn note(&self, image: &str, text: &str) {
+        if !self.quiet {
+            self.bar.suspend(|| eprintln!("note: {image}: {text}"));
+        }
     }
 }

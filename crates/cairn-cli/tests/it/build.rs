@@ -152,6 +152,8 @@ fn rpm_root_builds_tar_oci_and_dir_that_rpm_skopeo_and_umoci_accept() {
     let s = &v[0];
     assert_eq!(s["image"], "base");
     assert_eq!(s["version"], "3.1");
+    // the dir output is the root itself: assembled on disk, not in memory
+    assert_eq!(s["image_root"], "disk");
     let out = p.path("out/base");
     for f in [
         "base.tar",
@@ -448,15 +450,22 @@ fn ctrl_c_and_kill_leave_the_previous_outputs_and_no_temporary_files() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        // wait until the build is installing (its staging root has an rpm database)
+        // wait until the build is installing (its staging root has an rpm database); the
+        // root is a tmpfs in the build's own mount namespace, seen through /proc/PID/root
         let t = std::time::Instant::now();
+        let seen_by_cairn = PathBuf::from(format!("/proc/{}/root", child.id()))
+            .join(out_dir.strip_prefix("/").unwrap());
         loop {
             let staging = leftovers(&out_dir)
                 .into_iter()
                 .find(|n| n.starts_with(".base.building-"));
             if let Some(s) = staging
-                && out_dir.join(&s).join("root/usr/bin/busybox").exists()
+                && seen_by_cairn.join(&s).join("root/usr/bin/busybox").exists()
             {
+                assert!(
+                    !out_dir.join(&s).join("root/usr/bin").exists(),
+                    "the root in memory is not visible outside the build"
+                );
                 break;
             }
             assert!(
@@ -484,6 +493,32 @@ fn ctrl_c_and_kill_leave_the_previous_outputs_and_no_temporary_files() {
     assert!(!o.status.success());
     assert!(!leftovers(&out_dir).is_empty(), "kill -9 cannot clean up");
     assert_eq!(snapshot(&p.path("out/base")), good);
+    // but the in-memory root went with the build's mount namespace: no process anywhere
+    // still sees a mount under out/
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut survivors = vec![];
+    for e in fs_err::read_dir("/proc").unwrap() {
+        let e = e.unwrap();
+        if !e
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        let Ok(mounts) = fs_err::read_to_string(e.path().join("mountinfo")) else {
+            continue;
+        };
+        let out = out_dir.to_string_lossy();
+        survivors.extend(
+            mounts
+                .lines()
+                .filter(|l| l.split(' ').nth(4).is_some_and(|m| m.starts_with(&*out)))
+                .map(|l| format!("{}: {l}", e.path().display())),
+        );
+    }
+    assert!(survivors.is_empty(), "{survivors:#?}");
     // the next build removes what the killed one left
     edit(
         &p.path("cairn.toml"),
@@ -505,49 +540,62 @@ fn a_full_disk_is_named_and_the_previous_outputs_survive() {
         .keys()
         .map(|f| fs_err::metadata(p.path("out/base").join(f)).unwrap().len())
         .sum();
-    let mnt = tempfile::tempdir().unwrap();
-    // the build's peak: its root (about the tar's size) plus its outputs
-    let kib = (size * 2 + size / 2) / 1024 + 256;
-    tool(
-        "mount",
-        &[
-            "-t",
-            "tmpfs",
-            "-o",
-            &format!("size={kib}k"),
-            "tmpfs",
-            mnt.path().to_str().unwrap(),
-        ],
-    );
     struct Umount(PathBuf);
     impl Drop for Umount {
         fn drop(&mut self) {
             let _ = Command::new("umount").arg(&self.0).status();
         }
     }
-    let _u = Umount(mnt.path().to_owned());
-    let out = mnt.path().to_str().unwrap();
-    let o = build(&p, &["--outputs", "tar", "--out-dir", out]);
-    assert!(
-        o.status.success(),
-        "first build into {kib} KiB: {}",
-        stderr(&o)
-    );
-    let good = snapshot(&mnt.path().join("base"));
-    // a second build needs room for the old outputs and the new ones: there is none
-    let o = build(&p, &["--outputs", "tar", "--out-dir", out]);
-    assert!(!o.status.success());
-    let e = stderr(&o);
-    assert!(
-        e.contains("disk is full") || e.contains("No space left"),
-        "{e}"
-    );
-    assert_eq!(snapshot(&mnt.path().join("base")), good);
-    assert!(
-        leftovers(mnt.path()).is_empty(),
-        "{:?}",
-        leftovers(mnt.path())
-    );
+    // with the root on disk, the build's peak is its root (about the tar's size) plus its
+    // outputs; with the root in memory (the default here), only the outputs
+    for (image_root, kib) in [
+        ("disk", (size * 2 + size / 2) / 1024 + 256),
+        ("memory", (size + size / 2) / 1024 + 256),
+    ] {
+        let mnt = tempfile::tempdir().unwrap();
+        tool(
+            "mount",
+            &[
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={kib}k"),
+                "tmpfs",
+                mnt.path().to_str().unwrap(),
+            ],
+        );
+        let _u = Umount(mnt.path().to_owned());
+        let out = mnt.path().to_str().unwrap();
+        let args = [
+            "--outputs",
+            "tar",
+            "--out-dir",
+            out,
+            "--image-root",
+            image_root,
+        ];
+        let o = build(&p, &args);
+        assert!(
+            o.status.success(),
+            "first build into {kib} KiB, root on {image_root}: {}",
+            stderr(&o)
+        );
+        let good = snapshot(&mnt.path().join("base"));
+        // a second build needs room for the old outputs and the new ones: there is none
+        let o = build(&p, &args);
+        assert!(!o.status.success(), "root on {image_root}");
+        let e = stderr(&o);
+        assert!(
+            e.contains("disk is full") || e.contains("No space left"),
+            "root on {image_root}: {e}"
+        );
+        assert_eq!(snapshot(&mnt.path().join("base")), good);
+        assert!(
+            leftovers(mnt.path()).is_empty(),
+            "{:?}",
+            leftovers(mnt.path())
+        );
+    }
 }
 
 /// The main job: with no cairn.toml, `cairn build` builds the built-in minimal VM (raw +
@@ -580,6 +628,10 @@ fn builtin_default_builds_boots_and_rebuilds_bit_identically() {
     let vm = dir.path().join("out/minimal-vm");
     let raw = vm.join("minimal-vm.raw");
     let vhd = vm.join("minimal-vm.vhd");
+    let summary = |dir: &Path| -> serde_json::Value {
+        serde_json::from_str(&fs_err::read_to_string(dir.join("build.json")).unwrap()).unwrap()
+    };
+    assert_eq!(summary(&vm)["image_root"], "memory");
     assert!(dir.path().join("out/minimal-wsl/minimal-wsl.wsl").is_file());
 
     // VHD: qemu-img sees a vpc whose virtual size is the raw size rounded up to a MiB
@@ -673,6 +725,9 @@ fn builtin_default_builds_boots_and_rebuilds_bit_identically() {
             b.to_str().unwrap(),
         ]);
         let vm = b.join("minimal-vm");
+        // with the dir output the root is on disk; the raw disk is compared below with
+        // the first build's, whose root was in memory
+        assert_eq!(summary(&vm)["image_root"], "disk");
         snaps.push(snapshot(&vm));
         for f in ["raw", "vhd", "qcow2", "tar", "wsl", "docker.tar"] {
             fs_err::remove_file(vm.join(format!("minimal-vm.{f}"))).unwrap();
@@ -693,7 +748,8 @@ fn builtin_default_builds_boots_and_rebuilds_bit_identically() {
         assert!(s1.contains_key(f), "{f} missing");
         assert_eq!(s1.get(f), s2.get(f), "{f} differs between two builds");
     }
-    // the raw disk is the same whichever outputs were asked for
+    // the raw disk is the same whichever outputs were asked for, and wherever the root
+    // was assembled
     assert_eq!(s1["minimal-vm.raw"], raw_sha);
     let blobs1: Vec<_> = s1.keys().filter(|k| k.contains("/blobs/")).collect();
     let blobs2: Vec<_> = s2.keys().filter(|k| k.contains("/blobs/")).collect();
