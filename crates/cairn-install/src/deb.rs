@@ -130,6 +130,7 @@ fn unpack_and_install(
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         installed?;
         staged?;
+        unstage(root, debs, &essential_order)?;
         install_rest(root, debs, graph, &essential_order, essential, opts, rep)
     })
 }
@@ -192,6 +193,7 @@ fn install_rest(
             rep,
             &format!("installing batch {}/{}", b + 1, batches.len()),
         )?;
+        unstage(root, debs, batch)?;
     }
     rep.step("configuring anything still pending (dpkg --configure -a)");
     dpkg(
@@ -452,6 +454,15 @@ fn stage(root: &Path, deb: &Deb, extract: bool) -> Result<(), InstallError> {
         });
     }
     repacked.map(|_| ()).map_err(bad)
+}
+
+/// Delete the staged copies of packages dpkg has installed: decompressed, they are as
+/// big as what they install, and the root may be in memory.
+fn unstage(root: &Path, debs: &[Deb], which: &[usize]) -> Result<(), InstallError> {
+    for &i in which {
+        fs_err::remove_file(root.join(debs[i].staged.trim_start_matches('/')))?;
+    }
+    Ok(())
 }
 
 fn write_policy_rc_d(root: &Path) -> Result<(), InstallError> {
