@@ -7,9 +7,14 @@
 # Records wall time, CPU, peak RSS (/usr/bin/time %M, of the tool and all its children
 # that were waited for) and output size. Needs root.
 #
+# cairn assembles the root in memory (a private tmpfs) by default; mmdebstrap works in
+# $TMPDIR and mkosi in /var/tmp, on disk here. So each is also run the other way: cairn with
+# --image-root disk, mmdebstrap with TMPDIR=/dev/shm, mkosi with --workspace-dir=/dev/shm.
+#
 # Usage: bash bench/build.sh [WORKDIR]    (default /tmp/cairn-build-bench)
 # Environment: RUNS=N (default 3), CAIRN=/path/to/cairn, SKIP_DISK=1 (only the minbase → tar
-# comparison)
+# comparison), INSTALL_MKOSI=1 (install mkosi 24 and systemd 254 from bookworm-backports
+# when no mkosi >= 24 is installed; this upgrades the host's systemd packages)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -78,7 +83,22 @@ else
 "$CAIRN" -C "$dproj" --cache-dir "$cache" -q lock >/dev/null
 "$CAIRN" -C "$dproj" --cache-dir "$cache" -q fetch >/dev/null
 fi
-if [ "${SKIP_DISK:-0}" != 1 ] && command -v mkosi >/dev/null && mkosi --version | grep -qE 'mkosi (2[4-9]|[3-9][0-9])'; then
+have_mkosi24() { command -v mkosi >/dev/null && mkosi --version | grep -qE 'mkosi (2[4-9]|[3-9][0-9])'; }
+if [ "${SKIP_DISK:-0}" != 1 ] && [ "${INSTALL_MKOSI:-0}" = 1 ] && ! have_mkosi24; then
+  bp=$(mktemp -d); chmod 755 "$bp"
+  uri=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
+  uri=${uri:-http://deb.debian.org/debian}
+  printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s bookworm main\ndeb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s bookworm-backports main\n' \
+    "$uri" "$uri" >"$bp/sources.list"
+  mkdir -p "$bp/lists/partial"
+  aptopts=(-o "Dir::Etc::SourceList=$bp/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$bp/lists")
+  say "installing mkosi and systemd 254 from bookworm-backports"
+  DEBIAN_FRONTEND=noninteractive apt-get "${aptopts[@]}" update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get "${aptopts[@]}" install -y -qq --no-install-recommends \
+    -t bookworm-backports mkosi systemd systemd-boot kmod python3-pefile >&2
+  rm -rf "$bp"
+fi
+if [ "${SKIP_DISK:-0}" != 1 ] && have_mkosi24; then
   HAVE_MKOSI=1
   mk=$WORK/mkosi-vm
   mkdir -p "$mk/mkosi.pkgmngr/etc/apt/sources.list.d" "$mk/mkosi.cache"
@@ -117,12 +137,24 @@ for i in $(seq "$RUNS"); do
   rm -f "$WORK/mmdebstrap.tar"
   measure mmdebstrap-minbase-tar "$WORK/mmdebstrap.tar" \
     mmdebstrap --quiet --variant=minbase "${hooks[@]}" bookworm "$WORK/mmdebstrap.tar"
+  rm -rf "$proj/out"
+  measure cairn-minbase-tar-rootondisk "$proj/out/minbase/minbase.tar" \
+    "$CAIRN" -C "$proj" --cache-dir "$cache" -q build --locked --image-root disk minbase
+  rm -f "$WORK/mmdebstrap.tar"
+  measure mmdebstrap-minbase-tar-tmpfs "$WORK/mmdebstrap.tar" \
+    env TMPDIR=/dev/shm mmdebstrap --quiet --variant=minbase "${hooks[@]}" bookworm "$WORK/mmdebstrap.tar"
   if [ "${SKIP_DISK:-0}" != 1 ]; then
   rm -rf "$dproj/out"
   measure cairn-disk-raw "$dproj/out/vm/vm.raw" \
     "$CAIRN" -C "$dproj" --cache-dir "$cache" -q build --locked vm
   if [ "$HAVE_MKOSI" = 1 ]; then
     measure mkosi-disk-raw "$WORK/mkosi-vm/image.raw" sh -c "cd '$WORK/mkosi-vm' && mkosi -f build"
+  fi
+  rm -rf "$dproj/out"
+  measure cairn-disk-raw-rootondisk "$dproj/out/vm/vm.raw" \
+    "$CAIRN" -C "$dproj" --cache-dir "$cache" -q build --locked --image-root disk vm
+  if [ "$HAVE_MKOSI" = 1 ]; then
+    measure mkosi-disk-raw-tmpfs "$WORK/mkosi-vm/image.raw" sh -c "cd '$WORK/mkosi-vm' && mkosi --workspace-dir=/dev/shm -f build"
   fi
   fi
 done
@@ -141,7 +173,12 @@ for n, v in rows.items():
     w = statistics.median(x[0] for x in v); med[n] = w
     print(f"| {n} | {len(v)} | {w:.1f} | {statistics.median(x[1] for x in v):.1f} | {max(x[2] for x in v)} | {v[-1][3]/1e6:.0f} |")
 print()
-for a, b in [("cairn-minbase-tar", "mmdebstrap-minbase-tar"), ("cairn-disk-raw", "mkosi-disk-raw")]:
+for a, b in [("cairn-minbase-tar", "mmdebstrap-minbase-tar"),
+             ("cairn-minbase-tar", "mmdebstrap-minbase-tar-tmpfs"),
+             ("cairn-minbase-tar-rootondisk", "mmdebstrap-minbase-tar"),
+             ("cairn-disk-raw", "mkosi-disk-raw"),
+             ("cairn-disk-raw", "mkosi-disk-raw-tmpfs"),
+             ("cairn-disk-raw-rootondisk", "mkosi-disk-raw")]:
     if a in med and b in med:
         print(f"{a} / {b} wall time: {med[a]/med[b]:.2f}")
 PY
