@@ -442,15 +442,25 @@ fn stage(root: &Path, deb: &Deb, extract: bool) -> Result<(), InstallError> {
             source: e,
         })?;
     let mut stdin = tar.stdin.take().expect("piped");
-    let repacked = crate::debfile::repack_uncompressed(&p.path, &dst, Some(&mut stdin));
-    drop(stdin);
-    let out = tar.wait_with_output()?;
-    if !out.status.success() {
+    let mut stderr = tar.stderr.take().expect("piped");
+    // tar's complaints are read while it is fed, so a full stderr pipe cannot stall it
+    let (repacked, complaints) = std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            let mut text = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut stderr, &mut text);
+            text
+        });
+        let repacked = crate::debfile::repack_uncompressed(&p.path, &dst, Some(&mut stdin));
+        drop(stdin);
+        (repacked, reader.join().unwrap_or_default())
+    });
+    let status = tar.wait()?;
+    if !status.success() {
         return Err(InstallError::Command {
             command: format!("tar --extract (extracting {})", p.path.display()),
-            status: out.status.to_string(),
+            status: status.to_string(),
             package: Some(p.name.clone()),
-            output: run::tail(&String::from_utf8_lossy(&out.stderr), TAIL_LINES),
+            output: run::tail(&String::from_utf8_lossy(&complaints), TAIL_LINES),
         });
     }
     repacked.map(|_| ()).map_err(bad)
@@ -640,6 +650,68 @@ fn verify(root: &Path, pkgs: &[InstallPackage]) -> Result<(), InstallError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// tar failing on every entry writes far more than a pipe holds to stderr: the
+    /// extraction reports it (naming the package) instead of stalling.
+    #[test]
+    fn a_failing_extraction_is_reported_not_stalled() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        fs_err::create_dir_all(src.join("DEBIAN")).unwrap();
+        fs_err::write(
+            src.join("DEBIAN/control"),
+            "Package: many\nVersion: 1\nArchitecture: all\nMaintainer: t <t@example.invalid>\n\
+             Description: many files\n",
+        )
+        .unwrap();
+        for d in 0..40 {
+            let sub = src.join(format!("usr/share/many/directory-number-{d}"));
+            fs_err::create_dir_all(&sub).unwrap();
+            for f in 0..50 {
+                fs_err::write(sub.join(format!("file-with-a-long-name-{f}")), "x").unwrap();
+            }
+        }
+        let deb = dir.path().join("many.deb");
+        let o = Command::new("dpkg-deb")
+            .args(["--root-owner-group", "--build"])
+            .arg(&src)
+            .arg(&deb)
+            .output()
+            .expect("dpkg-deb is needed (Debian package dpkg)");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        // the root is a tmpfs with room for 64 inodes: tar fails on nearly every file
+        let root = dir.path().join("root");
+        fs_err::create_dir_all(&root).unwrap();
+        let st = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "nr_inodes=64,size=4m", "cairn-test"])
+            .arg(&root)
+            .status()
+            .expect("mount (util-linux)");
+        assert!(st.success(), "mounting a tmpfs needs root");
+        struct Umount<'a>(&'a Path);
+        impl Drop for Umount<'_> {
+            fn drop(&mut self) {
+                let _ = Command::new("umount").arg(self.0).status();
+            }
+        }
+        let _umount = Umount(&root);
+        fs_err::create_dir_all(root.join(STAGE_DIR)).unwrap();
+        let pkg = InstallPackage {
+            name: "many".into(),
+            arch: "all".into(),
+            version: "1".into(),
+            path: deb,
+        };
+        let debs = stage_names(std::slice::from_ref(&pkg));
+        let err = stage(&root, &debs[0], true).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(&err, InstallError::Command { package: Some(p), .. } if p == "many"),
+            "{msg}"
+        );
+        assert!(msg.contains("tar --extract"), "{msg}");
+        assert!(msg.contains("No space left on device"), "{msg}");
+    }
 
     #[test]
     fn directory_times_are_settled_and_files_keep_theirs() {
