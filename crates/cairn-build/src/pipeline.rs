@@ -557,3 +557,41 @@ fn write_synced(p: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     f.sync_all()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_memory_root_says_so_and_other_errors_pass_through() {
+        let root = Path::new("/out/.img.building-1/root");
+        let full = || {
+            BuildError::Install(cairn_install::InstallError::Command {
+                command: "dpkg --install".into(),
+                status: "exit status: 2".into(),
+                package: Some("big".into()),
+                output: "dpkg: error processing archive big.deb (--install):\n cannot copy extracted data for './usr/share/big/blob' to '/usr/share/big/blob.dpkg-new': failed to write (No space left on device)".into(),
+            })
+        };
+        let memory = Placement::Memory { limit: 3 << 30 };
+        let msg = explain_full_memory_root(full(), &memory, root).to_string();
+        assert!(msg.contains("No space left on device"), "{msg}");
+        assert!(
+            msg.contains("in memory (a tmpfs of at most 3072 MiB)")
+                && msg.contains("--image-root disk"),
+            "{msg}"
+        );
+        // on disk the error is the disk's, already explained where it arises
+        let disk = Placement::Disk { why: None };
+        let msg = explain_full_memory_root(full(), &disk, root).to_string();
+        assert!(!msg.contains("--image-root"), "{msg}");
+        // an output that fills out/ is not the root's fault
+        let out_full = BuildError::Io {
+            path: "/out/.img.building-1/result/img.tar".into(),
+            source: std::io::Error::from_raw_os_error(28),
+        };
+        let msg = explain_full_memory_root(out_full, &memory, root).to_string();
+        assert!(msg.contains("disk is full"), "{msg}");
+        assert!(!msg.contains("--image-root"), "{msg}");
+    }
+}
