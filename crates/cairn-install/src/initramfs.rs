@@ -41,17 +41,9 @@ pub(crate) fn wanted<'a>(names: impl IntoIterator<Item = &'a str>) -> bool {
 /// the root, where requests are recorded.
 pub(crate) fn defer(root: &Path, log: &str, env: &[(String, String)]) -> Result<(), InstallError> {
     use std::os::unix::fs::PermissionsExt as _;
-    chroot(
+    divert(
         root,
-        &[
-            "dpkg-divert",
-            "--local",
-            "--rename",
-            "--divert",
-            DIVERTED,
-            "--add",
-            TOOL,
-        ],
+        "--add",
         env,
         "diverting update-initramfs until every package is configured",
     )?;
@@ -71,17 +63,9 @@ pub(crate) fn replay(
     on_run: &mut dyn FnMut(&str),
 ) -> Result<Vec<Vec<String>>, InstallError> {
     fs_err::remove_file(root.join(TOOL.trim_start_matches('/')))?;
-    chroot(
+    divert(
         root,
-        &[
-            "dpkg-divert",
-            "--local",
-            "--rename",
-            "--divert",
-            DIVERTED,
-            "--remove",
-            TOOL,
-        ],
+        "--remove",
         env,
         "removing the diversion of update-initramfs",
     )?;
@@ -122,6 +106,29 @@ fn requests_to_run(log: &str) -> Vec<Vec<String>> {
         .cloned()
         .collect();
     if creates.is_empty() { all } else { creates }
+}
+
+/// `dpkg-divert --local --rename --divert DIVERTED ACTION TOOL` in the root.
+fn divert(
+    root: &Path,
+    action: &str,
+    env: &[(String, String)],
+    what: &str,
+) -> Result<(), InstallError> {
+    chroot(
+        root,
+        &[
+            "dpkg-divert",
+            "--local",
+            "--rename",
+            "--divert",
+            DIVERTED,
+            action,
+            TOOL,
+        ],
+        env,
+        what,
+    )
 }
 
 fn chroot(

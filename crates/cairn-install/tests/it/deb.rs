@@ -253,42 +253,16 @@ fn minimal_vm_installs_a_kernel_and_a_reproducible_initramfs() {
 
 /// Build a .deb whose postinst fails.
 fn failing_deb(dir: &Path) -> InstallPackage {
-    let src = dir.join("src");
-    fs_err::create_dir_all(src.join("DEBIAN")).unwrap();
-    fs_err::create_dir_all(src.join("usr/share/cairn-bad")).unwrap();
-    fs_err::write(src.join("usr/share/cairn-bad/README"), "bad\n").unwrap();
-    fs_err::write(
-        src.join("DEBIAN/control"),
-        "Package: cairn-bad\nVersion: 1.0-1\nArchitecture: all\nMaintainer: cairn tests <t@example.invalid>\n\
-         Depends: dpkg\nDescription: postinst fails on purpose\n",
+    test_deb(
+        dir,
+        "cairn-bad",
+        "dpkg",
+        &[("/usr/share/cairn-bad/README", "bad\n", 0o644)],
+        &[(
+            "postinst",
+            "#!/bin/sh\necho 'cairn-bad: failing on purpose'\nexit 7\n",
+        )],
     )
-    .unwrap();
-    let postinst = src.join("DEBIAN/postinst");
-    fs_err::write(
-        &postinst,
-        "#!/bin/sh\necho 'cairn-bad: failing on purpose'\nexit 7\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt as _;
-    fs_err::set_permissions(&postinst, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let deb = dir.join("cairn-bad.deb");
-    let out = Command::new("dpkg-deb")
-        .args(["--root-owner-group", "--build"])
-        .arg(&src)
-        .arg(&deb)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    InstallPackage {
-        name: "cairn-bad".into(),
-        arch: "all".into(),
-        version: "1.0-1".into(),
-        path: deb,
-    }
 }
 
 #[test]
