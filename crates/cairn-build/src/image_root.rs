@@ -147,7 +147,6 @@ fn parse_mem_available(meminfo: &str) -> Option<u64> {
 #[derive(Debug)]
 pub struct MemoryRoot {
     dir: PathBuf,
-    limit: u64,
 }
 
 impl MemoryRoot {
@@ -182,12 +181,7 @@ impl MemoryRoot {
         .map_err(|e| fail(&format!("mounting a tmpfs on {}", dir.display()), e))?;
         Ok(MemoryRoot {
             dir: dir.to_owned(),
-            limit,
         })
-    }
-
-    pub fn limit(&self) -> u64 {
-        self.limit
     }
 }
 
