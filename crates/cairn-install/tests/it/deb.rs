@@ -86,6 +86,23 @@ fn check_clean_install(root: &Path, pkgs: &[InstallPackage]) {
     );
 }
 
+/// Install `pkgs` into a new `DIR/root` with the default options, check the install is
+/// clean, and return the root.
+fn install_clean(dir: &Path, pkgs: &[InstallPackage]) -> std::path::PathBuf {
+    let root = dir.join("root");
+    fs_err::create_dir(&root).unwrap();
+    install(
+        Format::Deb,
+        &root,
+        pkgs,
+        &InstallOptions::new(EPOCH),
+        &NoReport,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    check_clean_install(&root, pkgs);
+    root
+}
+
 #[test]
 fn minbase_installs_exactly_and_two_installs_are_identical_after_finalize() {
     require(TOOLS);
@@ -188,17 +205,7 @@ fn minimal_vm_installs_a_kernel_and_a_reproducible_initramfs() {
     let mut touched = BTreeSet::new();
     for _ in 0..2 {
         let dir = scratch("minimal-vm");
-        let root = dir.path().join("root");
-        fs_err::create_dir(&root).unwrap();
-        install(
-            Format::Deb,
-            &root,
-            &pkgs,
-            &InstallOptions::new(EPOCH),
-            &NoReport,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        check_clean_install(&root, &pkgs);
+        let root = install_clean(dir.path(), &pkgs);
         let boot: Vec<String> = fs_err::read_dir(root.join("boot"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -401,17 +408,7 @@ fn update_initramfs_runs_once_at_the_end_and_scripts_see_a_chroot() {
              if ischroot; then echo yes; else echo \"no ($?)\"; fi >/var/lib/cairn-ischroot\n",
         )],
     ));
-    let root = dir.path().join("root");
-    fs_err::create_dir(&root).unwrap();
-    install(
-        Format::Deb,
-        &root,
-        &pkgs,
-        &InstallOptions::new(EPOCH),
-        &NoReport,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    check_clean_install(&root, &pkgs);
+    let root = install_clean(dir.path(), &pkgs);
     assert_eq!(
         fs_err::read_to_string(root.join("var/lib/cairn-test/initramfs-runs")).unwrap(),
         "-c -k 9.9.9-test -b /boot\n",
