@@ -76,12 +76,19 @@ mkdir -p "$dproj"
   printf 'packages = [%s]\n' "$(printf '"%s", ' $DISK_PKGS | sed 's/, $//')"
   echo 'weak-deps = false'; echo 'outputs = ["raw"]'
 } >"$dproj/cairn.toml"
+# the same list with cairn's own initrd (mkosi also builds its own initrd and sets
+# INITRD=No, so Debian's initramfs-tools does not run there either)
+iproj=$WORK/cairn-disk-owninitrd
+mkdir -p "$iproj"
+{ cat "$dproj/cairn.toml"; echo; echo '[images.vm.disk]'; echo 'initrd = "cairn"'; } >"$iproj/cairn.toml"
 HAVE_MKOSI=0
 if [ "${SKIP_DISK:-0}" = 1 ]; then
   say "SKIP_DISK=1: only minbase → tar"
 else
 "$CAIRN" -C "$dproj" --cache-dir "$cache" -q lock >/dev/null
 "$CAIRN" -C "$dproj" --cache-dir "$cache" -q fetch >/dev/null
+"$CAIRN" -C "$iproj" --cache-dir "$cache" -q lock >/dev/null
+cmp "$dproj/cairn.lock" "$iproj/cairn.lock" >&2
 fi
 have_mkosi24() { command -v mkosi >/dev/null && mkosi --version | grep -qE 'mkosi (2[4-9]|[3-9][0-9])'; }
 if [ "${SKIP_DISK:-0}" != 1 ] && [ "${INSTALL_MKOSI:-0}" = 1 ] && ! have_mkosi24; then
@@ -150,6 +157,9 @@ for i in $(seq "$RUNS"); do
   if [ "$HAVE_MKOSI" = 1 ]; then
     measure mkosi-disk-raw "$WORK/mkosi-vm/image.raw" sh -c "cd '$WORK/mkosi-vm' && mkosi -f build"
   fi
+  rm -rf "$iproj/out"
+  measure cairn-disk-raw-owninitrd "$iproj/out/vm/vm.raw" \
+    "$CAIRN" -C "$iproj" --cache-dir "$cache" -q build --locked vm
   rm -rf "$dproj/out"
   measure cairn-disk-raw-rootondisk "$dproj/out/vm/vm.raw" \
     "$CAIRN" -C "$dproj" --cache-dir "$cache" -q build --locked --image-root disk vm
@@ -177,6 +187,8 @@ for a, b in [("cairn-minbase-tar", "mmdebstrap-minbase-tar"),
              ("cairn-minbase-tar", "mmdebstrap-minbase-tar-tmpfs"),
              ("cairn-minbase-tar-rootondisk", "mmdebstrap-minbase-tar"),
              ("cairn-disk-raw", "mkosi-disk-raw"),
+             ("cairn-disk-raw-owninitrd", "mkosi-disk-raw"),
+             ("cairn-disk-raw-owninitrd", "mkosi-disk-raw-tmpfs"),
              ("cairn-disk-raw", "mkosi-disk-raw-tmpfs"),
              ("cairn-disk-raw-rootondisk", "mkosi-disk-raw")]:
     if a in med and b in med:

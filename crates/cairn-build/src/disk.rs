@@ -49,9 +49,8 @@ fn version_key(s: &str) -> Vec<(u64, String)> {
     out
 }
 
-/// The newest kernel in `/boot` and its initramfs (Debian `initrd.img-V`, Fedora
-/// `initramfs-V.img`).
-pub(crate) fn find_kernel(root: &Path) -> Result<(PathBuf, PathBuf), BuildError> {
+/// The newest kernel version in `/boot` (`vmlinuz-VERSION`).
+fn newest_kernel(root: &Path) -> Result<String, BuildError> {
     let boot = in_root(root, "/boot");
     let mut versions: Vec<String> = Vec::new();
     if let Ok(rd) = fs::read_dir(&boot) {
@@ -72,6 +71,63 @@ pub(crate) fn find_kernel(root: &Path) -> Result<(PathBuf, PathBuf), BuildError>
             boot.display()
         )));
     };
+    Ok(v.clone())
+}
+
+/// Builds cairn's own initrd for the newest kernel into `/boot` (Debian
+/// `initrd.img-V`, otherwise `initramfs-V.img`). Returns its path in the root and a
+/// line saying what it holds.
+pub(crate) fn build_initrd(
+    root: &Path,
+    deb: bool,
+    os_release: &std::collections::BTreeMap<String, String>,
+    epoch: u64,
+    opts: &cairn_install::InstallOptions,
+) -> Result<(PathBuf, String), BuildError> {
+    let v = newest_kernel(root)?;
+    let name = os_release
+        .get("PRETTY_NAME")
+        .or_else(|| os_release.get("NAME"))
+        .map_or("Linux", String::as_str);
+    let spec = cairn_initrd::Spec {
+        root,
+        kernel_version: &v,
+        source_date_epoch: epoch,
+        name,
+    };
+    let depmod = |base: &str, version: &str| {
+        cairn_install::run_in_root(
+            root,
+            &["depmod", "-b", base, version],
+            opts,
+            &format!("depmod -b {base} {version} (indexing the initrd's modules)"),
+        )
+        .map_err(|e| cairn_initrd::InitrdError::Depmod(e.to_string()))
+    };
+    let built = cairn_initrd::build(&spec, &depmod)?;
+    let rel = match deb {
+        true => format!("boot/initrd.img-{v}"),
+        false => format!("boot/initramfs-{v}.img"),
+    };
+    let path = in_root(root, &format!("/{rel}"));
+    fs::write(&path, &built.data)?;
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch);
+    filetime::set_file_mtime(&path, filetime::FileTime::from_system_time(t))?;
+    let what = format!(
+        "cairn's systemd initrd, {} entries, {} kernel modules, {} MiB {} ({} MiB unpacked)",
+        built.entries,
+        built.modules,
+        built.data.len().div_ceil(1 << 20),
+        built.compression,
+        built.uncompressed.div_ceil(1 << 20),
+    );
+    Ok((PathBuf::from(rel), what))
+}
+
+/// The newest kernel in `/boot` and its initramfs (Debian `initrd.img-V`, Fedora
+/// `initramfs-V.img`).
+pub(crate) fn find_kernel(root: &Path) -> Result<(PathBuf, PathBuf), BuildError> {
+    let v = &newest_kernel(root)?;
     let kernel = PathBuf::from(format!("boot/vmlinuz-{v}"));
     for cand in [
         format!("boot/initrd.img-{v}"),

@@ -92,6 +92,8 @@ pub enum BuildError {
     #[error(transparent)]
     Install(#[from] cairn_install::InstallError),
     #[error(transparent)]
+    Initrd(#[from] cairn_initrd::InitrdError),
+    #[error(transparent)]
     Archive(#[from] cairn_archive::ArchiveError),
     #[error(transparent)]
     Disk(#[from] cairn_disk::DiskError),

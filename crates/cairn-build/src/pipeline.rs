@@ -283,10 +283,13 @@ fn compose(
             path: p.path.clone(),
         })
         .collect();
+    let own_initrd = outputs.iter().any(|o| o.is_disk())
+        && b.disk.initrd == Some(cairn_config::InitrdKind::Cairn);
     let mut iopts = cairn_install::InstallOptions::new(epoch);
     iopts
         .env
         .push(("CAIRN_IMAGE".to_owned(), image.name.clone()));
+    iopts.distribution_initramfs = !own_initrd;
     cairn_install::install(
         format,
         root,
@@ -319,6 +322,18 @@ fn compose(
     clock.start("finalize")?;
     cairn_install::finalize_for_reproducibility(format, root, epoch)?;
     remove_paths(root, &b.remove)?;
+    clock.end("finalize");
+    if own_initrd {
+        clock.start("initrd")?;
+        let (initrd, what) =
+            crate::disk::build_initrd(root, image.deb, &custom.os_release, epoch, &iopts)?;
+        clock.rep.note(
+            &image.name,
+            &format!("initrd: {what} ({})", initrd.display()),
+        );
+        clock.end("initrd");
+    }
+    clock.start("finalize")?;
     let disk_plan = if outputs.iter().any(|o| o.is_disk()) {
         Some(crate::disk::prepare(root, identity, b)?)
     } else {

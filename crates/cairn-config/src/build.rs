@@ -175,6 +175,21 @@ pub struct DiskDef {
     pub size: Option<String>,
     /// Firmware to boot with. Default both: `["bios", "uefi"]`.
     pub firmware: Option<Vec<Firmware>>,
+    /// Who builds the initrd. Default `"distribution"`.
+    pub initrd: Option<InitrdKind>,
+}
+
+/// Who builds a disk image's initrd.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum InitrdKind {
+    /// The distribution's own generator, as its packages run it (Debian's
+    /// `update-initramfs`, Fedora's `dracut` through `kernel-install`).
+    #[default]
+    Distribution,
+    /// cairn: a systemd initrd assembled from the image's own files in one pass (the
+    /// distribution's generator is not run). Needs systemd, udev and kmod in the image.
+    Cairn,
 }
 
 /// OCI image configuration.

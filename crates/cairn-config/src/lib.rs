@@ -17,8 +17,8 @@ use toml::Spanned;
 mod build;
 mod package_build;
 pub use build::{
-    Build, DEFAULT_OUTPUTS, DirDef, DiskDef, FileDef, Firmware, GroupDef, OciDef, OutputKind,
-    SystemdDef, UserDef, WslDef, parse_mode, parse_size,
+    Build, DEFAULT_OUTPUTS, DirDef, DiskDef, FileDef, Firmware, GroupDef, InitrdKind, OciDef,
+    OutputKind, SystemdDef, UserDef, WslDef, parse_mode, parse_size,
 };
 pub use package_build::{BuildRootSpec, PackageBuild, PackageBuildDef, parse_duration};
 

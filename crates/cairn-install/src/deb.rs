@@ -205,10 +205,13 @@ fn install_rest(
         rep,
         "configuring pending packages and triggers",
     )?;
-    if defer_initramfs {
+    if defer_initramfs && opts.distribution_initramfs {
         initramfs::replay(root, &initramfs_log, &env, &mut |what| {
             rep.step(&format!("building the initramfs once ({what})"));
         })?;
+    } else if defer_initramfs {
+        rep.step("leaving the initramfs to the caller (update-initramfs not run)");
+        initramfs::undivert(root, &env)?;
     }
     let names =
         |v: &[usize]| -> Vec<String> { v.iter().map(|&i| debs[i].pkg.name.clone()).collect() };

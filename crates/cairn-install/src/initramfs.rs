@@ -62,13 +62,7 @@ pub(crate) fn replay(
     env: &[(String, String)],
     on_run: &mut dyn FnMut(&str),
 ) -> Result<Vec<Vec<String>>, InstallError> {
-    fs_err::remove_file(root.join(TOOL.trim_start_matches('/')))?;
-    divert(
-        root,
-        "--remove",
-        env,
-        "removing the diversion of update-initramfs",
-    )?;
+    undivert(root, env)?;
     let text = match fs_err::read_to_string(root.join(log.trim_start_matches('/'))) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -88,6 +82,17 @@ pub(crate) fn replay(
         )?;
     }
     Ok(todo)
+}
+
+/// Remove the stand-in and the diversion (the recorded requests stay unrun).
+pub(crate) fn undivert(root: &Path, env: &[(String, String)]) -> Result<(), InstallError> {
+    fs_err::remove_file(root.join(TOOL.trim_start_matches('/')))?;
+    divert(
+        root,
+        "--remove",
+        env,
+        "removing the diversion of update-initramfs",
+    )
 }
 
 /// The recorded requests worth running: every distinct create (`-c`) in order, or, when

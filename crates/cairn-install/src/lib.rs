@@ -65,6 +65,10 @@ pub struct InstallOptions {
     /// `DEBCONF_NONINTERACTIVE_SEEN=true`, `SOURCE_DATE_EPOCH`). Nothing is inherited
     /// from cairn's own environment.
     pub env: Vec<(String, String)>,
+    /// Debian: run the distribution's `update-initramfs` (once, after every package is
+    /// configured). `false` when the caller builds the initrd itself: the requests the
+    /// package scripts make are recorded and dropped.
+    pub distribution_initramfs: bool,
 }
 
 impl InstallOptions {
@@ -72,8 +76,39 @@ impl InstallOptions {
         InstallOptions {
             source_date_epoch,
             env: Vec::new(),
+            distribution_initramfs: true,
         }
     }
+}
+
+/// Runs `argv` inside `root` (chrooted, in private namespaces, with the maintainer
+/// scripts' environment) after an install; `what` names it in an error, which carries
+/// the command's output.
+pub fn run_in_root(
+    root: &Path,
+    argv: &[&str],
+    opts: &InstallOptions,
+    what: &str,
+) -> Result<(), InstallError> {
+    run::require_root()?;
+    let root = fs_err::canonicalize(root)?;
+    let args: Vec<std::ffi::OsString> = argv.iter().map(std::ffi::OsString::from).collect();
+    let out = run::in_namespace(
+        &root,
+        run::Mode::Chroot,
+        &args,
+        &script_env(opts),
+        &mut |_| {},
+    )?;
+    if out.success {
+        return Ok(());
+    }
+    Err(InstallError::Command {
+        command: what.to_owned(),
+        status: out.status.clone(),
+        package: None,
+        output: out.tail(run::TAIL_LINES),
+    })
 }
 
 /// Progress of an install; every method has a no-op default.

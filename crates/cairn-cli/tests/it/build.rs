@@ -598,19 +598,14 @@ fn a_full_disk_is_named_and_the_previous_outputs_survive() {
     }
 }
 
-/// The main job: with no cairn.toml, `cairn build` builds the built-in minimal VM (raw +
-/// VHD) and WSL image from real Debian packages through the host's apt; the raw disk
-/// boots (as a disk) to multi-user under BIOS and UEFI; the VHD and a qcow2 pass
-/// qemu-img; then two more builds of the VM with every output are compared byte for byte.
-#[test]
-fn builtin_default_builds_boots_and_rebuilds_bit_identically() {
-    let dir = tempfile::tempdir().unwrap();
-    // shared with cairn-install's tests: the .debs are downloaded once per machine
+/// Runs cairn in `dir` with SOURCE_DATE_EPOCH set and the .deb cache shared with
+/// cairn-install's tests (downloaded once per machine); asserts success.
+fn apt_cairn(dir: &Path) -> impl Fn(&[&str]) -> std::process::Output + '_ {
     let cache = root().join("target/test-cache");
-    let cairn = |args: &[&str]| {
+    move |args: &[&str]| {
         let o = Command::new(env!("CARGO_BIN_EXE_cairn"))
             .arg("-C")
-            .arg(dir.path())
+            .arg(dir)
             .arg("--cache-dir")
             .arg(&cache)
             .args(args)
@@ -619,7 +614,17 @@ fn builtin_default_builds_boots_and_rebuilds_bit_identically() {
             .unwrap();
         assert!(o.status.success(), "cairn {args:?}: {}", stderr(&o));
         o
-    };
+    }
+}
+
+/// The main job: with no cairn.toml, `cairn build` builds the built-in minimal VM (raw +
+/// VHD) and WSL image from real Debian packages through the host's apt; the raw disk
+/// boots (as a disk) to multi-user under BIOS and UEFI; the VHD and a qcow2 pass
+/// qemu-img; then two more builds of the VM with every output are compared byte for byte.
+#[test]
+fn builtin_default_builds_boots_and_rebuilds_bit_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let cairn = apt_cairn(dir.path());
     let o = cairn(&["build"]);
     let text = stdout(&o);
     assert!(text.contains("# image minimal-vm 1: "), "{text}");
@@ -823,4 +828,101 @@ fn builtin_default_builds_boots_and_rebuilds_bit_identically() {
             b1.join("minimal-vm/minimal-vm.spdx.json").to_str().unwrap(),
         ],
     );
+}
+
+/// cairn's own initrd (`disk.initrd = "cairn"`): the built-in VM's package list builds
+/// without Debian's update-initramfs, the initrd is a zstd cpio cairn wrote, the disk
+/// boots (as a disk) to multi-user under BIOS and UEFI, and a second build, with the
+/// root in memory rather than on disk, gives the same bytes.
+#[test]
+fn own_initrd_boots_and_rebuilds_bit_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    fs_err::write(
+        dir.path().join("cairn.toml"),
+        r#"[sources.host]
+kind = "host-apt"
+
+[images.vm]
+packages = ["linux-image-amd64", "systemd-sysv", "udev", "iproute2", "openssh-server"]
+weak-deps = false
+outputs = ["raw", "dir"]
+kernel-cmdline = ["console=ttyS0,115200n8"]
+
+[images.vm.disk]
+initrd = "cairn"
+"#,
+    )
+    .unwrap();
+    let cairn = apt_cairn(dir.path());
+    cairn(&["build"]);
+    let vm = dir.path().join("out/vm");
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(vm.join("build.json")).unwrap()).unwrap();
+    let phases: Vec<&str> = summary["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_str().unwrap())
+        .collect();
+    assert!(phases.contains(&"initrd"), "{phases:?}");
+    let rootfs = vm.join("rootfs");
+    let boot: Vec<String> = fs_err::read_dir(rootfs.join("boot"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let initrd = boot
+        .iter()
+        .find(|n| n.starts_with("initrd.img-"))
+        .unwrap_or_else(|| panic!("no initrd in /boot: {boot:?}"));
+    let version = initrd.trim_start_matches("initrd.img-");
+    // zstd magic; update-initramfs never ran (it records each initrd it makes)
+    let data = fs_err::read(rootfs.join("boot").join(initrd)).unwrap();
+    assert_eq!(&data[..4], b"\x28\xb5\x2f\xfd");
+    assert!(
+        !rootfs
+            .join(format!("var/lib/initramfs-tools/{version}"))
+            .exists()
+    );
+    // the archive: systemd as /init, the initrd marker, the module index
+    let cpio = zstd::decode_all(&data[..]).unwrap();
+    let list = {
+        let mut child = Command::new("cpio")
+            .args(["-t", "--quiet"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(&cpio).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success());
+        String::from_utf8(o.stdout).unwrap()
+    };
+    for want in [
+        "init".to_owned(),
+        "etc/initrd-release".to_owned(),
+        "usr/lib/systemd/systemd".to_owned(),
+        format!("usr/lib/modules/{version}/modules.dep.bin"),
+        format!("usr/lib/modules/{version}/kernel/drivers/block/virtio_blk.ko"),
+    ] {
+        assert!(list.lines().any(|l| l == want), "{want} not in the initrd");
+    }
+
+    for fw in ["bios", "uefi"] {
+        let o = cairn(&["-O", "json", "boot", "vm", "--check", "--firmware", fw]);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["reached"], "multi-user", "{v}");
+    }
+
+    let first = sha256(&vm.join("vm.raw"));
+    let b2 = dir.path().join("b2");
+    cairn(&[
+        "build",
+        "--locked",
+        "--outputs",
+        "raw",
+        "--out-dir",
+        b2.to_str().unwrap(),
+    ]);
+    assert_eq!(sha256(&b2.join("vm/vm.raw")), first);
 }
