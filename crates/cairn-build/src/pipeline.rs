@@ -318,11 +318,7 @@ fn compose(
     let custom = customize::customize(root, &input.project.dir, &image.name, b, epoch)?;
     clock.end("customize");
 
-    // ---- finalize
-    clock.start("finalize")?;
-    cairn_install::finalize_for_reproducibility(format, root, epoch)?;
-    remove_paths(root, &b.remove)?;
-    clock.end("finalize");
+    // ---- initrd (cairn's own; the distribution's was built during the install)
     if own_initrd {
         clock.start("initrd")?;
         let (initrd, what) =
@@ -333,7 +329,11 @@ fn compose(
         );
         clock.end("initrd");
     }
+
+    // ---- finalize
     clock.start("finalize")?;
+    cairn_install::finalize_for_reproducibility(format, root, epoch)?;
+    remove_paths(root, &b.remove)?;
     let disk_plan = if outputs.iter().any(|o| o.is_disk()) {
         Some(crate::disk::prepare(root, identity, b)?)
     } else {

@@ -5,12 +5,12 @@ use std::io::{self, Write};
 
 /// What one archive entry is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub enum Kind<'a> {
     Dir,
     /// A regular file with its content.
-    File(Vec<u8>),
+    File(&'a [u8]),
     /// A symbolic link to the target.
-    Symlink(String),
+    Symlink(&'a str),
 }
 
 /// Writes entries one by one, then [`Writer::finish`] adds the trailer.
@@ -34,7 +34,7 @@ impl<W: Write> Writer<W> {
     }
 
     /// Adds `path` (relative, no leading `/`) with the permission bits `perm`.
-    pub fn entry(&mut self, path: &str, perm: u32, kind: &Kind) -> io::Result<()> {
+    pub fn entry(&mut self, path: &str, perm: u32, kind: &Kind<'_>) -> io::Result<()> {
         let (fmt, data): (u32, &[u8]) = match kind {
             Kind::Dir => (0o040000, &[]),
             Kind::File(d) => (0o100000, d),
@@ -80,10 +80,10 @@ impl<W: Write> Writer<W> {
         self.put(&[0; 3][..n])
     }
 
-    /// Writes the trailer and returns the output.
-    pub fn finish(mut self) -> io::Result<W> {
+    /// Writes the trailer and returns the output and the archive's size.
+    pub fn finish(mut self) -> io::Result<(W, u64)> {
         self.header(0, 0, 1, 0, "TRAILER!!!")?;
-        Ok(self.out)
+        Ok((self.out, self.written))
     }
 }
 
@@ -94,8 +94,9 @@ mod tests {
     #[test]
     fn header_layout_and_padding() {
         let mut w = Writer::new(Vec::new(), 1_700_000_000);
-        w.entry("a", 0o644, &Kind::File(b"xyz".to_vec())).unwrap();
-        let out = w.finish().unwrap();
+        w.entry("a", 0o644, &Kind::File(b"xyz")).unwrap();
+        let (out, n) = w.finish().unwrap();
+        assert_eq!(n, out.len() as u64);
         // 110-byte header, "a\0" padded to 112, 3 bytes of data padded to 4
         assert_eq!(&out[..6], b"070701");
         assert_eq!(&out[6..14], b"00000001");

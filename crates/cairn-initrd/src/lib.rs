@@ -20,7 +20,6 @@ pub mod elf;
 pub mod modules;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Component, Path, PathBuf};
 
@@ -118,6 +117,8 @@ pub const UNITS: &[&str] = &[
     "umount.target",
     "emergency.service",
     "rescue.service",
+    // a root shell on tty9 with `systemd.debug_shell` on the kernel command line
+    "debug-shell.service",
     "initrd-cleanup.service",
     "initrd-parse-etc.service",
     "initrd-switch-root.service",
@@ -640,40 +641,73 @@ pub fn build(spec: &Spec, depmod: &Depmod) -> Result<Initrd, InitrdError> {
     }
     drop(staging);
 
-    // the archive
-    let mut w = cpio::Writer::new(Vec::new(), spec.source_date_epoch);
-    let entries = tree.nodes.len();
-    for (path, node) in &tree.nodes {
-        match node {
-            Node::Dir(perm) => w.entry(path, *perm, &cpio::Kind::Dir)?,
-            Node::Symlink(t) => w.entry(path, 0o777, &cpio::Kind::Symlink(t.clone()))?,
-            Node::Data { data, perm } => w.entry(path, *perm, &cpio::Kind::File(data.clone()))?,
-            Node::File { src, perm } => {
-                let data = fs_err::read(src)?;
-                // set-id bits mean nothing in an initrd run as root
-                w.entry(path, perm & 0o777, &cpio::Kind::File(data))?
-            }
-        }
-    }
-    let raw = w.finish()?;
+    // the archive, compressed as it is written
     let config = kernel_config(root, v);
     let has = |sym: &str| config.is_empty() || config.lines().any(|l| l == format!("{sym}=y"));
-    let (data, compression) = if has("CONFIG_RD_ZSTD") {
-        (zstd::bulk::compress(&raw, 9)?, "zstd")
+    let (out, compression) = if has("CONFIG_RD_ZSTD") {
+        (
+            Compressor::Zstd(zstd::stream::Encoder::new(Vec::new(), 9)?),
+            "zstd",
+        )
     } else if has("CONFIG_RD_GZIP") {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-        e.write_all(&raw)?;
-        (e.finish()?, "gzip")
+        let e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+        (Compressor::Gzip(e), "gzip")
     } else {
         return Err(InitrdError::NoCompression {
             version: v.to_owned(),
         });
     };
+    let mut w = cpio::Writer::new(out, spec.source_date_epoch);
+    let entries = tree.nodes.len();
+    for (path, node) in &tree.nodes {
+        match node {
+            Node::Dir(perm) => w.entry(path, *perm, &cpio::Kind::Dir)?,
+            Node::Symlink(t) => w.entry(path, 0o777, &cpio::Kind::Symlink(t))?,
+            Node::Data { data, perm } => w.entry(path, *perm, &cpio::Kind::File(data))?,
+            Node::File { src, perm } => {
+                let data = fs_err::read(src)?;
+                // set-id bits mean nothing in an initrd run as root
+                w.entry(path, perm & 0o777, &cpio::Kind::File(&data))?
+            }
+        }
+    }
+    let (out, uncompressed) = w.finish()?;
+    let data = out.finish()?;
     Ok(Initrd {
         data,
         compression,
         entries,
         modules: chosen.len(),
-        uncompressed: raw.len() as u64,
+        uncompressed,
     })
+}
+
+/// The compressor the archive streams into.
+enum Compressor {
+    Zstd(zstd::stream::Encoder<'static, Vec<u8>>),
+    Gzip(flate2::write::GzEncoder<Vec<u8>>),
+}
+
+impl Compressor {
+    fn finish(self) -> std::io::Result<Vec<u8>> {
+        match self {
+            Compressor::Zstd(e) => e.finish(),
+            Compressor::Gzip(e) => e.finish(),
+        }
+    }
+}
+
+impl std::io::Write for Compressor {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Compressor::Zstd(e) => e.write(b),
+            Compressor::Gzip(e) => e.write(b),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Compressor::Zstd(e) => e.flush(),
+            Compressor::Gzip(e) => e.flush(),
+        }
+    }
 }

@@ -18,6 +18,8 @@ pub const SELECTION: &[&str] = &[
     // SCSI core and the paravirtual adapters (virtio-scsi on GCP, storvsc on Hyper-V,
     // pvscsi on VMware), not the hardware HBA drivers in subdirectories
     "=kernel/drivers/scsi/",
+    // LSI Logic SPI/SAS, VMware's other virtual SCSI controllers
+    "kernel/drivers/message/fusion/",
     // device-mapper (dm-verity, LVM, crypt)
     "kernel/drivers/md/",
     // the root file system

@@ -831,7 +831,8 @@ fn builtin_default_builds_boots_and_rebuilds_bit_identically() {
 }
 
 /// cairn's own initrd (`disk.initrd = "cairn"`): the built-in VM's package list builds
-/// without Debian's update-initramfs, the initrd is a zstd cpio cairn wrote, the disk
+/// without Debian's update-initramfs, the initrd is a zstd cpio cairn wrote after the
+/// customizations (a `modprobe.d` file from `files` is in it), the disk
 /// boots (as a disk) to multi-user under BIOS and UEFI, and a second build, with the
 /// root in memory rather than on disk, gives the same bytes.
 #[test]
@@ -839,7 +840,7 @@ fn own_initrd_boots_and_rebuilds_bit_identically() {
     let dir = tempfile::tempdir().unwrap();
     fs_err::write(
         dir.path().join("cairn.toml"),
-        r#"[sources.host]
+        r##"[sources.host]
 kind = "host-apt"
 
 [images.vm]
@@ -850,7 +851,11 @@ kernel-cmdline = ["console=ttyS0,115200n8"]
 
 [images.vm.disk]
 initrd = "cairn"
-"#,
+
+[[images.vm.files]]
+path = "/etc/modprobe.d/cairn-test.conf"
+content = "# customizations reach the initrd\n"
+"##,
     )
     .unwrap();
     let cairn = apt_cairn(dir.path());
@@ -904,6 +909,7 @@ initrd = "cairn"
         "usr/lib/systemd/systemd".to_owned(),
         format!("usr/lib/modules/{version}/modules.dep.bin"),
         format!("usr/lib/modules/{version}/kernel/drivers/block/virtio_blk.ko"),
+        "etc/modprobe.d/cairn-test.conf".to_owned(),
     ] {
         assert!(list.lines().any(|l| l == want), "{want} not in the initrd");
     }

@@ -259,3 +259,22 @@ fn missing_programs_and_libraries_are_named() {
         .to_string();
     assert!(text.contains("CONFIG_RD_ZSTD"), "{text}");
 }
+
+#[test]
+fn a_kernel_without_zstd_gets_a_gzip_initrd() {
+    let root = sample_root();
+    fs_err::write(
+        root.path().join(format!("boot/config-{V}")),
+        "CONFIG_RD_GZIP=y\n# CONFIG_RD_ZSTD is not set\n",
+    )
+    .unwrap();
+    let built = build(&spec(root.path()), &host_depmod(root.path())).unwrap();
+    assert_eq!(built.compression, "gzip");
+    let mut cpio = Vec::new();
+    use std::io::Read as _;
+    flate2::read::GzDecoder::new(&built.data[..])
+        .read_to_end(&mut cpio)
+        .unwrap();
+    assert_eq!(cpio.len() as u64, built.uncompressed);
+    assert!(cpio.starts_with(b"070701"));
+}
