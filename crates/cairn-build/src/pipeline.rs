@@ -289,8 +289,13 @@ fn compose(
     iopts
         .env
         .push(("CAIRN_IMAGE".to_owned(), image.name.clone()));
-    iopts.distribution_initramfs = !own_initrd;
-    cairn_install::install(
+    // the distribution's initramfs is built after customizing (its configuration and
+    // modprobe.d may be customized), unless cairn builds the initrd
+    iopts.initramfs = match own_initrd {
+        true => cairn_install::Initramfs::Skip,
+        false => cairn_install::Initramfs::Deferred,
+    };
+    let report = cairn_install::install(
         format,
         root,
         &pkgs,
@@ -318,7 +323,20 @@ fn compose(
     let custom = customize::customize(root, &input.project.dir, &image.name, b, epoch)?;
     clock.end("customize");
 
-    // ---- initrd (cairn's own; the distribution's was built during the install)
+    // ---- initrd: the distribution's (deferred by the install) or cairn's own
+    if report.initramfs_deferred {
+        clock.start("initrd")?;
+        cairn_install::build_deferred_initramfs(
+            root,
+            &report,
+            &iopts,
+            &InstallRep {
+                image: &image.name,
+                rep,
+            },
+        )?;
+        clock.end("initrd");
+    }
     if own_initrd {
         clock.start("initrd")?;
         let (initrd, what) =

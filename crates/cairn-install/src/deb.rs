@@ -28,7 +28,9 @@
 use crate::initramfs;
 use crate::order::{DebNode, Graph};
 use crate::run::{self, Mode, TAIL_LINES};
-use crate::{InstallError, InstallOptions, InstallPackage, InstallReport, InstallReporter};
+use crate::{
+    Initramfs, InstallError, InstallOptions, InstallPackage, InstallReport, InstallReporter,
+};
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::Path;
@@ -171,11 +173,10 @@ fn install_rest(
     let env = crate::script_env(opts);
     let rest: BTreeSet<usize> = (0..debs.len()).filter(|i| !essential.contains(i)).collect();
     let batches = graph.batches(&graph.sccs(&rest));
-    let initramfs_log = format!("/{STAGE_DIR}/update-initramfs.requests");
     let defer_initramfs = initramfs::wanted(debs.iter().map(|d| d.pkg.name.as_str()));
     if defer_initramfs {
         rep.step("deferring update-initramfs until every package is configured");
-        initramfs::defer(root, &initramfs_log, &env)?;
+        initramfs::defer(root, &env)?;
     }
     for (b, batch) in batches.iter().enumerate() {
         rep.step(&format!(
@@ -205,13 +206,23 @@ fn install_rest(
         rep,
         "configuring pending packages and triggers",
     )?;
-    if defer_initramfs && opts.distribution_initramfs {
-        initramfs::replay(root, &initramfs_log, &env, &mut |what| {
-            rep.step(&format!("building the initramfs once ({what})"));
-        })?;
-    } else if defer_initramfs {
-        rep.step("leaving the initramfs to the caller (update-initramfs not run)");
-        initramfs::undivert(root, &env)?;
+    let mut initramfs_deferred = false;
+    if defer_initramfs {
+        match opts.initramfs {
+            Initramfs::AtEnd => {
+                initramfs::replay(root, &env, &mut |what| {
+                    rep.step(&format!("building the initramfs once ({what})"));
+                })?;
+            }
+            Initramfs::Deferred => {
+                rep.step("leaving update-initramfs diverted until the caller builds it");
+                initramfs_deferred = true;
+            }
+            Initramfs::Skip => {
+                rep.step("leaving the initrd to the caller (update-initramfs not run)");
+                initramfs::undivert(root, &env)?;
+            }
+        }
     }
     let names =
         |v: &[usize]| -> Vec<String> { v.iter().map(|&i| debs[i].pkg.name.clone()).collect() };
@@ -219,6 +230,7 @@ fn install_rest(
         packages: debs.len(),
         essential: names(essential_order),
         batches: batches.iter().map(|b| names(b)).collect(),
+        initramfs_deferred,
     })
 }
 

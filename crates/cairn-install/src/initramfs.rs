@@ -18,6 +18,9 @@ use std::path::Path;
 
 const TOOL: &str = "/usr/sbin/update-initramfs";
 const DIVERTED: &str = "/usr/sbin/update-initramfs.cairn-deferred";
+/// Where the stand-in records requests (inside the root; removed when they are run or
+/// dropped).
+const LOG: &str = "/var/lib/cairn-install.update-initramfs.requests";
 
 /// The stand-in. Requests are recorded one per line, arguments separated by tabs.
 fn stand_in(log: &str) -> String {
@@ -37,9 +40,8 @@ pub(crate) fn wanted<'a>(names: impl IntoIterator<Item = &'a str>) -> bool {
         .any(|n| n == "initramfs-tools-core" || n == "initramfs-tools")
 }
 
-/// Divert `update-initramfs` and put the stand-in in its place. `log` is the path, inside
-/// the root, where requests are recorded.
-pub(crate) fn defer(root: &Path, log: &str, env: &[(String, String)]) -> Result<(), InstallError> {
+/// Divert `update-initramfs` and put the stand-in in its place.
+pub(crate) fn defer(root: &Path, env: &[(String, String)]) -> Result<(), InstallError> {
     use std::os::unix::fs::PermissionsExt as _;
     divert(
         root,
@@ -49,7 +51,7 @@ pub(crate) fn defer(root: &Path, log: &str, env: &[(String, String)]) -> Result<
     )?;
     let path = root.join(TOOL.trim_start_matches('/'));
     fs_err::create_dir_all(path.parent().expect("has a parent"))?;
-    fs_err::write(&path, stand_in(log))?;
+    fs_err::write(&path, stand_in(LOG))?;
     fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
     Ok(())
 }
@@ -58,16 +60,16 @@ pub(crate) fn defer(root: &Path, log: &str, env: &[(String, String)]) -> Result<
 /// requests that were run.
 pub(crate) fn replay(
     root: &Path,
-    log: &str,
     env: &[(String, String)],
     on_run: &mut dyn FnMut(&str),
 ) -> Result<Vec<Vec<String>>, InstallError> {
-    undivert(root, env)?;
-    let text = match fs_err::read_to_string(root.join(log.trim_start_matches('/'))) {
+    let log = root.join(LOG.trim_start_matches('/'));
+    let text = match fs_err::read_to_string(&log) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(e.into()),
     };
+    undivert(root, env)?;
     let todo = requests_to_run(&text);
     for args in &todo {
         let shown = format!("update-initramfs {}", args.join(" "));
@@ -84,9 +86,13 @@ pub(crate) fn replay(
     Ok(todo)
 }
 
-/// Remove the stand-in and the diversion (the recorded requests stay unrun).
+/// Remove the stand-in, the diversion and the record of requests (which stay unrun).
 pub(crate) fn undivert(root: &Path, env: &[(String, String)]) -> Result<(), InstallError> {
     fs_err::remove_file(root.join(TOOL.trim_start_matches('/')))?;
+    match fs_err::remove_file(root.join(LOG.trim_start_matches('/'))) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
     divert(
         root,
         "--remove",

@@ -65,10 +65,24 @@ pub struct InstallOptions {
     /// `DEBCONF_NONINTERACTIVE_SEEN=true`, `SOURCE_DATE_EPOCH`). Nothing is inherited
     /// from cairn's own environment.
     pub env: Vec<(String, String)>,
-    /// Debian: run the distribution's `update-initramfs` (once, after every package is
-    /// configured). `false` when the caller builds the initrd itself: the requests the
-    /// package scripts make are recorded and dropped.
-    pub distribution_initramfs: bool,
+    /// Debian with initramfs-tools: when the initramfs the packages ask for is built.
+    pub initramfs: Initramfs,
+}
+
+/// When the distribution's initramfs is built (Debian: `update-initramfs`, diverted while
+/// packages are installed; see the `initramfs` module). RPM sets ignore this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Initramfs {
+    /// Once, right after every package is configured.
+    #[default]
+    AtEnd,
+    /// Later: [`install`] leaves the requests recorded and `update-initramfs` diverted,
+    /// and the caller runs [`build_deferred_initramfs`] (after customizing the root, so
+    /// its changes to initramfs configuration and `modprobe.d` are in the initramfs). The
+    /// root must not be used before that: its `update-initramfs` is a stand-in.
+    Deferred,
+    /// Never: the caller builds the initrd itself. The requests are dropped.
+    Skip,
 }
 
 impl InstallOptions {
@@ -76,9 +90,29 @@ impl InstallOptions {
         InstallOptions {
             source_date_epoch,
             env: Vec::new(),
-            distribution_initramfs: true,
+            initramfs: Initramfs::AtEnd,
         }
     }
+}
+
+/// Builds the initramfs [`install`] deferred ([`Initramfs::Deferred`]; `report` says
+/// whether it did): removes the stand-in and the diversion of `update-initramfs`, then
+/// runs the recorded requests once. Nothing to do when nothing was deferred.
+pub fn build_deferred_initramfs(
+    root: &Path,
+    report: &InstallReport,
+    opts: &InstallOptions,
+    rep: &dyn InstallReporter,
+) -> Result<(), InstallError> {
+    if !report.initramfs_deferred {
+        return Ok(());
+    }
+    run::require_root()?;
+    let root = fs_err::canonicalize(root)?;
+    initramfs::replay(&root, &script_env(opts), &mut |what| {
+        rep.step(&format!("building the initramfs once ({what})"));
+    })?;
+    Ok(())
 }
 
 /// Runs `argv` inside `root` (chrooted, in private namespaces, with the maintainer
@@ -140,6 +174,9 @@ pub struct InstallReport {
     /// Debian: the later dpkg batches, each in the order given to dpkg. RPM: one batch
     /// holding the whole transaction.
     pub batches: Vec<Vec<String>>,
+    /// Debian: `update-initramfs` is still diverted, its requests recorded, for
+    /// [`build_deferred_initramfs`] ([`Initramfs::Deferred`]).
+    pub initramfs_deferred: bool,
 }
 
 /// Install `pkgs` into `root`, which must be an existing, empty directory. Needs root.

@@ -93,6 +93,7 @@ pub(crate) fn install(
         packages: pkgs.len(),
         essential: Vec::new(),
         batches: vec![pkgs.iter().map(|p| p.name.clone()).collect()],
+        initramfs_deferred: false,
     })
 }
 

@@ -5,8 +5,8 @@ use crate::common::{
     scratch, snapshot,
 };
 use cairn_install::{
-    Format, InstallError, InstallOptions, InstallPackage, NoReport, finalize_for_reproducibility,
-    install, installed,
+    Format, Initramfs, InstallError, InstallOptions, InstallPackage, NoReport,
+    finalize_for_reproducibility, install, installed,
 };
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -362,12 +362,14 @@ fn test_deb(
 
 /// A kernel's postinst creates an initramfs and a hook package's postinst asks for an
 /// update: with the real initramfs-tools both would run mkinitramfs (about 20 s each).
-/// cairn diverts update-initramfs while installing and runs the creation once at the end,
-/// leaving dpkg's database as if nothing had been diverted. Maintainer scripts also learn
-/// that they run in a chroot (`ischroot`, which libc6's postinst asks before `telinit u;
+/// cairn diverts update-initramfs while installing and runs the creation once, at the
+/// end of the install (the default), when the caller asks after customizing
+/// (`Initramfs::Deferred`), or never (`Initramfs::Skip`, cairn's own initrd), leaving
+/// dpkg's database as if nothing had been diverted. Maintainer scripts also learn that
+/// they run in a chroot (`ischroot`, which libc6's postinst asks before `telinit u;
 /// sleep 1`).
 #[test]
-fn update_initramfs_runs_once_at_the_end_and_scripts_see_a_chroot() {
+fn update_initramfs_runs_once_when_asked_and_scripts_see_a_chroot() {
     require(TOOLS);
     let toml = deb_project("essential", &[], false);
     let mut pkgs = debian_set(Some(&toml), "essential");
@@ -408,12 +410,47 @@ fn update_initramfs_runs_once_at_the_end_and_scripts_see_a_chroot() {
              if ischroot; then echo yes; else echo \"no ($?)\"; fi >/var/lib/cairn-ischroot\n",
         )],
     ));
+    let runs =
+        |root: &Path| fs_err::read_to_string(root.join("var/lib/cairn-test/initramfs-runs")).ok();
+    let once = Some("-c -k 9.9.9-test -b /boot\n".to_owned());
+
+    // at the end of the install
     let root = install_clean(dir.path(), &pkgs);
     assert_eq!(
-        fs_err::read_to_string(root.join("var/lib/cairn-test/initramfs-runs")).unwrap(),
-        "-c -k 9.9.9-test -b /boot\n",
+        runs(&root),
+        once,
         "update-initramfs ran other than once, with the kernel's request"
     );
+    undiverted(&root, tool);
+    assert_eq!(
+        fs_err::read_to_string(root.join("var/lib/cairn-ischroot")).unwrap(),
+        "yes\n"
+    );
+
+    // deferred: nothing until the caller asks, then once
+    for (mode, name) in [(Initramfs::Deferred, "deferred"), (Initramfs::Skip, "skip")] {
+        let root = dir.path().join(name);
+        fs_err::create_dir(&root).unwrap();
+        let mut opts = InstallOptions::new(EPOCH);
+        opts.initramfs = mode;
+        let report =
+            install(Format::Deb, &root, &pkgs, &opts, &NoReport).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(runs(&root), None, "{name}");
+        assert_eq!(report.initramfs_deferred, mode == Initramfs::Deferred);
+        if mode == Initramfs::Deferred {
+            assert_ne!(
+                fs_err::read_to_string(root.join("usr/sbin/update-initramfs")).unwrap(),
+                tool
+            );
+            cairn_install::build_deferred_initramfs(&root, &report, &opts, &NoReport).unwrap();
+            assert_eq!(runs(&root), once);
+        }
+        undiverted(&root, tool);
+    }
+}
+
+/// update-initramfs is initramfs-tools' own again, with no diversion and no record left.
+fn undiverted(root: &Path, tool: &str) {
     assert_eq!(
         fs_err::read_to_string(root.join("usr/sbin/update-initramfs")).unwrap(),
         tool
@@ -421,6 +458,11 @@ fn update_initramfs_runs_once_at_the_end_and_scripts_see_a_chroot() {
     assert!(
         !root
             .join("usr/sbin/update-initramfs.cairn-deferred")
+            .exists()
+    );
+    assert!(
+        !root
+            .join("var/lib/cairn-install.update-initramfs.requests")
             .exists()
     );
     let diversions = Command::new("dpkg-divert")
@@ -441,10 +483,6 @@ fn update_initramfs_runs_once_at_the_end_and_scripts_see_a_chroot() {
     assert_eq!(
         String::from_utf8_lossy(&owner.stdout).trim(),
         "initramfs-tools: /usr/sbin/update-initramfs"
-    );
-    assert_eq!(
-        fs_err::read_to_string(root.join("var/lib/cairn-ischroot")).unwrap(),
-        "yes\n"
     );
 }
 
