@@ -12,8 +12,7 @@
 //! for a kernel; run last, it sees every hook), or the `-u` requests when there was none.
 
 use crate::InstallError;
-use crate::run::{self, Mode, TAIL_LINES};
-use std::ffi::OsString;
+use crate::run;
 use std::path::Path;
 
 const TOOL: &str = "/usr/sbin/update-initramfs";
@@ -76,11 +75,12 @@ pub(crate) fn replay(
         on_run(&shown);
         let mut argv = vec!["update-initramfs"];
         argv.extend(args.iter().map(String::as_str));
-        chroot(
+        run::chroot(
             root,
             &argv,
             env,
             &format!("{shown} (deferred from the package scripts)"),
+            Some("initramfs-tools"),
         )?;
     }
     Ok(todo)
@@ -126,7 +126,7 @@ fn divert(
     env: &[(String, String)],
     what: &str,
 ) -> Result<(), InstallError> {
-    chroot(
+    run::chroot(
         root,
         &[
             "dpkg-divert",
@@ -139,26 +139,8 @@ fn divert(
         ],
         env,
         what,
+        Some("initramfs-tools"),
     )
-}
-
-fn chroot(
-    root: &Path,
-    argv: &[&str],
-    env: &[(String, String)],
-    what: &str,
-) -> Result<(), InstallError> {
-    let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
-    let out = run::in_namespace(root, Mode::Chroot, &argv, env, &mut |_| {})?;
-    if out.success {
-        return Ok(());
-    }
-    Err(InstallError::Command {
-        command: what.to_owned(),
-        status: out.status.clone(),
-        package: Some("initramfs-tools".into()),
-        output: out.tail(TAIL_LINES),
-    })
 }
 
 #[cfg(test)]

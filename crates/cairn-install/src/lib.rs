@@ -126,23 +126,7 @@ pub fn run_in_root(
 ) -> Result<(), InstallError> {
     run::require_root()?;
     let root = fs_err::canonicalize(root)?;
-    let args: Vec<std::ffi::OsString> = argv.iter().map(std::ffi::OsString::from).collect();
-    let out = run::in_namespace(
-        &root,
-        run::Mode::Chroot,
-        &args,
-        &script_env(opts),
-        &mut |_| {},
-    )?;
-    if out.success {
-        return Ok(());
-    }
-    Err(InstallError::Command {
-        command: what.to_owned(),
-        status: out.status.clone(),
-        package: None,
-        output: out.tail(run::TAIL_LINES),
-    })
+    run::chroot(&root, argv, &script_env(opts), what, None)
 }
 
 /// Progress of an install; every method has a no-op default.

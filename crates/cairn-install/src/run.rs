@@ -78,6 +78,28 @@ pub(crate) fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
+/// Run `argv` chrooted into `root` (see [`in_namespace`]); a failure is an error named
+/// `what`, attributed to `package` when given, with the tail of the output.
+pub(crate) fn chroot(
+    root: &Path,
+    argv: &[&str],
+    env: &[(String, String)],
+    what: &str,
+    package: Option<&str>,
+) -> Result<(), InstallError> {
+    let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
+    let out = in_namespace(root, Mode::Chroot, &argv, env, &mut |_| {})?;
+    if out.success {
+        return Ok(());
+    }
+    Err(InstallError::Command {
+        command: what.to_owned(),
+        status: out.status.clone(),
+        package: package.map(str::to_owned),
+        output: out.tail(TAIL_LINES),
+    })
+}
+
 /// What a command run in the namespace did.
 #[derive(Debug)]
 pub(crate) struct Outcome {
