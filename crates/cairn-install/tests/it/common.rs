@@ -14,6 +14,18 @@ pub fn workspace() -> PathBuf {
         .unwrap()
 }
 
+/// Runs `cmd` to completion and asserts it succeeded (showing its stderr when not).
+pub fn output_ok(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Fail with a clear message unless we run as root and `tools` are on PATH.
 pub fn require(tools: &[&str]) {
     let status = fs_err::read_to_string("/proc/self/status").unwrap();

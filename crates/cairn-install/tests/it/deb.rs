@@ -1,8 +1,8 @@
 //! Debian sets from the host's apt sources, installed with the real dpkg.
 
 use crate::common::{
-    Recorder, deb_project, debian_set, differences, differing_paths, mounts_under, require,
-    scratch, snapshot,
+    Recorder, deb_project, debian_set, differences, differing_paths, mounts_under, output_ok,
+    require, scratch, snapshot,
 };
 use cairn_install::{
     Format, Initramfs, InstallError, InstallOptions, InstallPackage, NoReport,
@@ -25,20 +25,15 @@ const EPOCH: u64 = 1_700_000_000;
 
 /// `dpkg-query --admindir ROOT/var/lib/dpkg -W` as (name, arch, version).
 fn dpkg_query(root: &Path) -> BTreeSet<(String, String, String)> {
-    let out = Command::new("dpkg-query")
-        .arg("--admindir")
-        .arg(root.join("var/lib/dpkg"))
-        .args([
-            "-W",
-            "-f",
-            "${db:Status-Abbrev} ${Package} ${Architecture} ${Version}\n",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        Command::new("dpkg-query")
+            .arg("--admindir")
+            .arg(root.join("var/lib/dpkg"))
+            .args([
+                "-W",
+                "-f",
+                "${db:Status-Abbrev} ${Package} ${Architecture} ${Version}\n",
+            ]),
     );
     String::from_utf8(out.stdout)
         .unwrap()
@@ -341,16 +336,11 @@ fn test_deb(
         fs_err::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     let deb = dir.join(format!("{name}.deb"));
-    let out = Command::new("dpkg-deb")
-        .args(["--root-owner-group", "-Zxz", "--build"])
-        .arg(&src)
-        .arg(&deb)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    output_ok(
+        Command::new("dpkg-deb")
+            .args(["--root-owner-group", "-Zxz", "--build"])
+            .arg(&src)
+            .arg(&deb),
     );
     InstallPackage {
         name: name.into(),

@@ -1,6 +1,6 @@
 //! The RPM fixture root (fixtures/rpm/root), built with rpmbuild, installed with rpm.
 
-use crate::common::{differences, mounts_under, require, scratch, snapshot, workspace};
+use crate::common::{differences, mounts_under, output_ok, require, scratch, snapshot, workspace};
 use cairn_install::{
     Format, InstallError, InstallOptions, InstallPackage, NoReport, finalize_for_reproducibility,
     install, installed,
@@ -72,17 +72,12 @@ fn set(with_badpost: bool) -> Vec<InstallPackage> {
 
 /// `rpm --root ROOT --dbpath … -qa` as (name, arch, version) plus install times.
 fn rpm_qa(root: &Path) -> (BTreeSet<(String, String, String)>, Vec<u64>) {
-    let out = Command::new("rpm")
-        .arg("--root")
-        .arg(root)
-        .args(["--dbpath", DBPATH, "-qa", "--qf"])
-        .arg("%{NAME} %{ARCH} %|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE} %{INSTALLTIME}\n")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_ok(
+        Command::new("rpm")
+            .arg("--root")
+            .arg(root)
+            .args(["--dbpath", DBPATH, "-qa", "--qf"])
+            .arg("%{NAME} %{ARCH} %|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE} %{INSTALLTIME}\n"),
     );
     let mut set = BTreeSet::new();
     let mut times = Vec::new();
